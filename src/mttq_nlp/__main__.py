@@ -1,0 +1,3 @@
+from mttq_nlp.cli import cli
+
+cli()

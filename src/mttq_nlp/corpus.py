@@ -1,0 +1,412 @@
+"""Corpus readers: .txt, .jsonl, .jsonl.gz and .csv files, folders of them, and stdin.
+
+``read_corpus(sources)`` yields one ``Article`` per good record and one ``Problem``
+per record or file that cannot be read, in file order, so the caller counts both and
+nothing is lost silently. Problems carry ``FILE:LINE`` and a reason that says how to
+fix the input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import CorpusError
+
+__all__ = ["Article", "Problem", "read_corpus", "find_files", "content_id", "SUFFIXES"]
+
+SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
+STDIN = "-"
+MAX_RECORD_CHARS = 50_000_000  # larger than any news article; guards memory
+
+
+@dataclass
+class Article:
+    """One news article, as read from a corpus."""
+
+    id: str
+    text: str
+    title: str = ""
+    date: str | None = None  # ISO 8601 date, YYYY-MM-DD
+    source: str = ""
+    url: str = ""
+    labels: list[str] | None = None  # topic codes given in the data, if any
+    fields: dict = field(default_factory=dict, repr=False)  # the record as read
+    location: str = ""  # FILE:LINE
+
+    def content_hash(self) -> str:
+        """A fingerprint of everything indexed, to tell changed articles from unchanged."""
+        payload = json.dumps(
+            [self.title, self.text, self.date, self.source, self.url, self.labels],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class Problem:
+    """A record or file that could not be read (``level="error"``: it was skipped),
+    or a record read with a caveat (``level="warning"``: it was kept)."""
+
+    location: str  # FILE:LINE
+    reason: str
+    level: str = "error"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.level == "warning" else ""
+        return f"{self.location}: {prefix}{self.reason}"
+
+
+def content_id(title: str, text: str) -> str:
+    """A stable id for a record without one, derived from its content."""
+    digest = hashlib.sha1(f"{title}\n{text}".encode("utf-8")).hexdigest()
+    return f"doc-{digest[:16]}"
+
+
+def find_files(sources: Iterable[str | os.PathLike]) -> list[str]:
+    """The corpus files named by ``sources``: files as given, folders searched recursively.
+
+    Raises ``CorpusError`` for a path that does not exist or a file of another kind.
+    """
+    files: list[str] = []
+    for source in sources:
+        source = os.fspath(source)
+        if source == STDIN:
+            files.append(STDIN)
+            continue
+        path = Path(source)
+        if path.is_dir():
+            found = sorted(
+                str(p) for p in path.rglob("*")
+                if p.is_file() and _has_corpus_suffix(p.name) and not p.name.startswith(".")
+            )
+            if not found:
+                raise CorpusError(
+                    f"{source}: no corpus files in this folder "
+                    f"(looked for {', '.join(SUFFIXES)} files, recursively)."
+                )
+            files.extend(found)
+        elif path.is_file():
+            if not _has_corpus_suffix(path.name):
+                raise CorpusError(
+                    f"{source}: unsupported file type. Use {', '.join(SUFFIXES)}, "
+                    "or '-' for JSONL on standard input."
+                )
+            files.append(str(path))
+        else:
+            raise CorpusError(f"{source}: no such file or folder.")
+    return files
+
+
+def _has_corpus_suffix(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
+def read_corpus(sources: Iterable[str | os.PathLike]) -> Iterator[Article | Problem]:
+    """Yield the articles of every source, and a ``Problem`` for whatever cannot be read."""
+    for path in find_files(sources):
+        yield from read_file(path)
+
+
+def read_file(path: str) -> Iterator[Article | Problem]:
+    """Yield the articles (and problems) of one corpus file, or of stdin for ``-``."""
+    name = "<stdin>" if path == STDIN else path
+    lower = path.lower()
+    try:
+        if path == STDIN:
+            yield from _read_jsonl_lines(name, _binary_lines(sys.stdin.buffer))
+        elif lower.endswith(".jsonl.gz"):
+            with gzip.open(path, "rb") as handle:
+                yield from _read_jsonl_lines(name, _binary_lines(handle))
+        elif lower.endswith(".jsonl"):
+            with open(path, "rb") as handle:
+                yield from _read_jsonl_lines(name, _binary_lines(handle))
+        elif lower.endswith(".csv"):
+            yield from _read_csv(name, _decode_file(name, _read_bytes(path)))
+        else:
+            yield from _read_txt(name, _decode_file(name, _read_bytes(path)))
+    except _Unreadable as problem:
+        yield Problem(f"{name}:{problem.line}", problem.reason)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        yield Problem(f"{name}:0", f"cannot read the file: {reason}")
+
+
+class _Unreadable(Exception):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_RECORD_CHARS * 4 + 1)
+    if len(data) > MAX_RECORD_CHARS * 4:
+        raise _Unreadable(0, "file too large for one .txt or .csv (over 200 MB); split it or use JSONL")
+    return data
+
+
+# --- decoding ----------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _guess_utf16(data: bytes) -> str | None:
+    """UTF-16 without a BOM shows as a NUL in every other byte of mostly-ASCII text."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.3 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _encoding_of(data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return _guess_utf16(data) or "utf-8"
+
+
+def _decode_file(name: str, data: bytes) -> str:
+    """Decode a whole .txt or .csv file; newlines become ``\\n`` (CRLF and lone CR too)."""
+    encoding = _encoding_of(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise _Unreadable(line, _decode_hint(data, error)) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise _Unreadable(line, "NUL bytes in the text: this looks like a binary file, not UTF-8 text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode_hint(data: bytes, error: UnicodeDecodeError) -> str:
+    byte = data[error.start : error.start + 1].hex()
+    if b"\x00" in data[:1024]:
+        return "binary data, not text"
+    return (
+        f"not valid UTF-8 (byte 0x{byte} at offset {error.start}); "
+        "it may be in a legacy Vietnamese encoding (Windows-1258, TCVN3, VNI): "
+        "convert it to UTF-8 and index it again"
+    )
+
+
+def _binary_lines(handle) -> Iterator[tuple[int, str | _Unreadable]]:
+    """Numbered text lines of a binary stream; a line that cannot be decoded becomes
+    an ``_Unreadable`` so the rest of the file is still read."""
+    head = handle.read(4096)
+    encoding = _encoding_of(head)
+    if encoding != "utf-8" and encoding != "utf-8-sig":
+        # UTF-16 lines are not split on b"\n"; decode the whole stream as text
+        stream = io.TextIOWrapper(_Prefixed(head, handle), encoding=encoding, newline=None)
+        try:
+            for number, line in enumerate(stream, 1):
+                yield number, line
+        except UnicodeDecodeError as error:
+            raise _Unreadable(0, f"not valid {encoding}: {error.reason}") from None
+        return
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
+    number = 0
+    for raw in _Prefixed(head, handle):
+        # a lone CR also ends a line
+        for piece in raw.replace(b"\r\n", b"\n").split(b"\r") if b"\r" in raw else (raw,):
+            number += 1
+            try:
+                yield number, piece.decode("utf-8")
+            except UnicodeDecodeError as error:
+                yield number, _Unreadable(number, _decode_hint(piece, error))
+
+
+class _Prefixed(io.RawIOBase):
+    """A binary stream with some already-read bytes put back in front."""
+
+    def __init__(self, head: bytes, rest):
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        chunk = self._rest.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def __iter__(self):
+        return iter(io.BufferedReader(self, buffer_size=1 << 16))
+
+
+# --- formats -----------------------------------------------------------------------
+
+
+def _read_jsonl_lines(name: str, lines) -> Iterator[Article | Problem]:
+    for number, line in lines:
+        where = f"{name}:{number}"
+        if isinstance(line, _Unreadable):
+            yield Problem(where, line.reason)
+            continue
+        line = line.strip()
+        if not line:
+            continue
+        if "\x00" in line:
+            yield Problem(where, "NUL bytes in the line: binary data, not JSON text")
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield Problem(where, f"not valid JSON ({error.msg} at column {error.colno})")
+            continue
+        except RecursionError:
+            yield Problem(where, "not valid JSON (nested too deeply)")
+            continue
+        yield from _article(where, record)
+
+
+def _read_csv(name: str, text: str) -> Iterator[Article | Problem]:
+    csv.field_size_limit(MAX_RECORD_CHARS)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames
+    if not header:
+        raise _Unreadable(1, "empty CSV file: it needs a header row with at least a 'text' column")
+    header = [(column or "").strip().lower() for column in header]
+    reader.fieldnames = header
+    if "text" not in header:
+        raise _Unreadable(
+            1,
+            f"CSV header has no 'text' column (found: {', '.join(header)}); "
+            "the first row must name the columns: text, and optionally id, title, date, source, url, labels",
+        )
+    line = 1
+    try:
+        for row in reader:
+            where = f"{name}:{line + 1}"
+            line = reader.line_num
+            if None in row:  # more cells than columns
+                yield Problem(where, f"{len(header) + len(row[None])} cells for {len(header)} columns")
+                continue
+            record = {key: value for key, value in row.items() if value not in (None, "")}
+            if "labels" in record:
+                record["labels"] = [code.strip() for code in re.split(r"[;,|]", record["labels"]) if code.strip()]
+            yield from _article(where, record)
+    except csv.Error as error:
+        yield Problem(f"{name}:{reader.line_num}", f"malformed CSV: {error}")
+
+
+def _read_txt(name: str, text: str) -> Iterator[Article | Problem]:
+    lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            body = "\n".join(lines[number:]).strip()
+            yield from _article(f"{name}:{number}", {"title": line.strip(), "text": body})
+            return
+    yield Problem(f"{name}:1", "empty file: a .txt article needs a title line and text")
+
+
+def _article(where: str, record) -> Iterator[Article | Problem]:
+    """Check one record and turn it into an Article (or a Problem)."""
+    if not isinstance(record, dict):
+        yield Problem(where, f"expected a JSON object, found {type(record).__name__}")
+        return
+    text = record.get("text")
+    if text is None:
+        yield Problem(where, "no 'text' field")
+        return
+    if not isinstance(text, str):
+        yield Problem(where, f"'text' must be a string, found {type(text).__name__}")
+        return
+    title = record.get("title") or ""
+    if not isinstance(title, str):
+        yield Problem(where, f"'title' must be a string, found {type(title).__name__}")
+        return
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip() and not title.strip():
+        yield Problem(where, "empty 'text'")
+        return
+    if len(text) > MAX_RECORD_CHARS:
+        yield Problem(where, f"'text' has {len(text):,} characters, over the limit of {MAX_RECORD_CHARS:,}")
+        return
+
+    warnings = []
+    date = _iso_date(record.get("date"))
+    if record.get("date") not in (None, "") and date is None:
+        warnings.append(f"date {record.get('date')!r} is not an ISO 8601 date (YYYY-MM-DD); kept without a date")
+    labels = record.get("labels")
+    if labels is not None:
+        if isinstance(labels, str):
+            labels = [labels]
+        if not isinstance(labels, list) or not all(isinstance(code, str) for code in labels):
+            yield Problem(where, "'labels' must be a list of topic codes, e.g. [\"bau-cu\", \"covid-19\"]")
+            return
+        labels = list(dict.fromkeys(code.strip() for code in labels if code.strip()))
+
+    raw_id = record.get("id")
+    if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
+        article_id = content_id(title, text)
+    elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
+        article_id = str(raw_id).strip()
+    else:
+        yield Problem(where, f"'id' must be a string or a number, found {type(raw_id).__name__}")
+        return
+
+    for warning in warnings:
+        yield Problem(where, warning, level="warning")
+    yield Article(
+        id=article_id,
+        text=text,
+        title=title.strip(),
+        date=date,
+        source=_string(record.get("source")),
+        url=_string(record.get("url")),
+        labels=labels,
+        fields=record,
+        location=where,
+    )
+
+
+def _string(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _iso_date(value) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return dt.date.fromisoformat(value[:10]).isoformat() if len(value) >= 10 else None
+    except ValueError:
+        return None
+
+
+def bundled_corpus() -> Path:
+    """The folder of the sample corpus installed with mttq-nlp (``corpus/`` in the repository)."""
+    from importlib import util
+
+    spec = util.find_spec("mttq_nlp.sample_corpus")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if not locations:
+        raise CorpusError("The bundled sample corpus is not installed; give a SOURCE to index.")
+    return Path(locations[0])

@@ -1,0 +1,536 @@
+"""Vietnamese-aware ranked search over the index.
+
+Query syntax (any string is accepted; what cannot be parsed is searched as words):
+
+    phản biện xã hội           words: every word present ranks first, but not required
+    "phản biện xã hội"         a phrase, on syllables, whatever the segmentation
+    bầu cử AND hiệp thương     both required;  OR: either;  NOT: excluded
+    title:covid  source:"Báo A"  topic:bau-cu    field restrictions
+    (bầu cử OR hiệp thương) NOT covid
+
+Matching folds diacritics and case, and weighs a match with the query's exact
+diacritics above a folded-only one. Abbreviations (``data/abbreviations.tsv``) match
+their long forms both ways.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+from whoosh import query as Q
+from whoosh import sorting
+from whoosh.scoring import BM25F
+
+from . import text as vi
+from .errors import QueryError
+from .index import open_index, source_key
+
+__all__ = ["Hit", "SearchResult", "Searcher", "parse_query", "search"]
+
+MAX_QUERY_CHARS = 1000  # longer queries are cut: no one types more, and cost grows with length
+MAX_QUERY_TERMS = 64
+TITLE_BOOST = 2.5
+ALL_WORDS_BOOST = 2.0  # extra weight for documents with every word of a query
+FIELDS = ("title", "body")
+
+
+# --- parsing -----------------------------------------------------------------------
+
+@dataclass
+class Words:
+    text: str
+    field: str | None = None
+
+
+@dataclass
+class Phrase:
+    text: str
+    field: str | None = None
+
+
+@dataclass
+class Filter:
+    field: str  # topic or source
+    value: str
+
+
+@dataclass
+class Not:
+    child: object
+
+
+@dataclass
+class Group:
+    op: str  # "AND", "OR" or "BAG" (juxtaposed words: ranked, none required)
+    children: list
+
+
+_TOKEN = re.compile(r'"[^"]*"?|\(|\)|[^\s()"]+')
+_FIELD = re.compile(r"^(title|source|topic):(.*)$", re.IGNORECASE | re.DOTALL)
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+def parse_query(query: str) -> Group:
+    """Parse a query string into a tree. Never raises: odd input becomes words."""
+    query = vi.normalize(query)[:MAX_QUERY_CHARS]
+    tokens = _TOKEN.findall(query)
+    parser = _Parser(tokens)
+    return parser.parse()
+
+
+class _Parser:
+    def __init__(self, tokens: list[str]):
+        self.tokens = tokens
+        self.i = 0
+        self.depth = 0
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def parse(self) -> Group:
+        node = self.or_expr()
+        while self.peek() is not None:  # a stray ")"
+            self.i += 1
+            more = self.or_expr()
+            node = Group("BAG", [node, more])
+        return node
+
+    def or_expr(self) -> Group:
+        children = [self.and_expr()]
+        while self.peek() == "OR":
+            self.i += 1
+            children.append(self.and_expr())
+        children = [c for c in children if not _empty(c)]
+        return children[0] if len(children) == 1 else Group("OR", children)
+
+    def and_expr(self) -> Group:
+        # juxtaposed terms form a ranked bag; AND binds its two neighbours
+        items: list = []
+        required_next = False
+        while True:
+            token = self.peek()
+            if token is None or token == ")" or token == "OR":
+                break
+            if token == "AND":
+                self.i += 1
+                required_next = bool(items)
+                continue
+            node = self.unary()
+            if node is None:
+                continue
+            if required_next and items:
+                previous = items.pop()
+                if isinstance(previous, Group) and previous.op == "AND":
+                    previous.children.append(node)
+                    items.append(previous)
+                else:
+                    items.append(Group("AND", [previous, node]))
+            else:
+                items.append(node)
+            required_next = False
+        items = [c for c in items if not _empty(c)]
+        return items[0] if len(items) == 1 else Group("BAG", items)
+
+    def unary(self):
+        token = self.peek()
+        if token == "NOT":
+            self.i += 1
+            if self.peek() in (None, ")", "OR", "AND"):
+                return Words("not")  # a lone NOT is a word
+            child = self.unary()
+            return Not(child) if child is not None else None
+        return self.primary()
+
+    def primary(self):
+        token = self.tokens[self.i]
+        self.i += 1
+        if token == "(":
+            if self.depth > 20:
+                return None
+            self.depth += 1
+            node = self.or_expr()
+            self.depth -= 1
+            if self.peek() == ")":
+                self.i += 1
+            return node
+        if token == ")":
+            return None
+        if token in ("AND", "OR"):
+            return Words(token.lower())
+        match = _FIELD.match(token)
+        if match:
+            name, value = match.group(1).lower(), match.group(2)
+            if not value and self.peek() and self.peek().startswith('"'):
+                value = self.tokens[self.i]
+                self.i += 1
+            quoted = value.startswith('"')
+            value = value.strip('"').strip()
+            if not value:
+                return Words(token)
+            if name in ("topic", "source"):
+                return Filter(name, value)
+            return Phrase(value, "title") if quoted else Words(value, "title")
+        if token.startswith('"'):
+            inner = token.strip('"').strip()
+            return Phrase(inner) if inner else None
+        return Words(token)
+
+
+def _empty(node) -> bool:
+    return node is None or (isinstance(node, Group) and not node.children)
+
+
+# --- compiling to Whoosh -----------------------------------------------------------
+
+def _query_terms(text: str) -> list[str]:
+    """Lower-cased query syllables; the query is segmented like the documents."""
+    return [s.lower() for s in vi.syllables(text)][:MAX_QUERY_TERMS]
+
+
+def _syllable_query(syllable: str, fields) -> Q.Query:
+    """One query syllable: its folded form anywhere, plus its exact form if it has marks."""
+    folded = vi.fold(syllable)
+    subqueries = []
+    for name in fields:
+        boost = TITLE_BOOST if name == "title" else 1.0
+        subqueries.append(Q.Term(name, folded, boost=boost))
+        if syllable != folded:
+            subqueries.append(Q.Term(name, syllable, boost=boost))
+    return Q.Or(subqueries)
+
+
+def _phrase_query(words: list[str], fields) -> Q.Query:
+    """A phrase on syllables: folded always; exact too when the query has marks."""
+    folded = [vi.fold(w) for w in words]
+    if len(words) == 1:
+        return _syllable_query(words[0], fields)
+    subqueries = []
+    for name in fields:
+        boost = TITLE_BOOST if name == "title" else 1.0
+        subqueries.append(Q.Phrase(name, folded, boost=boost))
+        if words != folded:
+            subqueries.append(Q.Phrase(name, words, boost=boost))
+    return Q.Or(subqueries)
+
+
+def _words_query(text: str, fields) -> Q.Query | None:
+    """Plain words: each syllable scores, all together score more, and so do the
+    compound words and the abbreviations/long forms found in the query."""
+    syllables = _query_terms(text)
+    if not syllables:
+        return None
+    clauses = [_syllable_query(s, fields) for s in syllables]
+    extras = []
+    # multi-syllable words as the segmenter sees them
+    if len(syllables) > 1:
+        for word in vi.segment(" ".join(syllables)):
+            if len(word) > 1:
+                compound = "_".join(w.lower() for w in word)
+                extras.append(_syllable_query(compound, fields))
+    # abbreviations <-> long forms: an alternative for the span it covers
+    for start, end, alternative in vi.expand_abbreviations(syllables):
+        span = Q.And(clauses[start:end]) if end - start > 1 else clauses[start]
+        clauses[start] = Q.Or([span, _phrase_query(alternative, fields)])
+        for j in range(start + 1, end):
+            clauses[j] = None
+    clauses = [c for c in clauses if c is not None]
+    if len(clauses) == 1 and not extras:
+        return clauses[0]
+    ranked = Q.Or(clauses + extras)
+    if len(clauses) == 1:
+        return ranked
+    return Q.Or([ranked, Q.And(clauses, boost=ALL_WORDS_BOOST)])
+
+
+def _compile(node) -> tuple[Q.Query | None, list[Filter]]:
+    """Whoosh query and field filters (topic:, source:) of a parsed query."""
+    filters: list[Filter] = []
+
+    def walk(node):
+        if isinstance(node, Filter):
+            filters.append(node)
+            return None
+        if isinstance(node, Words):
+            fields = (node.field,) if node.field else FIELDS
+            return _words_query(node.text, fields)
+        if isinstance(node, Phrase):
+            fields = (node.field,) if node.field else FIELDS
+            words = _query_terms(node.text)
+            return _phrase_query(words, fields) if words else None
+        if isinstance(node, Not):
+            child = walk(node.child)
+            return Q.Not(child) if child is not None else None
+        if isinstance(node, Group):
+            children = [c for c in (walk(child) for child in node.children) if c is not None]
+            if not children:
+                return None
+            positives = [c for c in children if not isinstance(c, Q.Not)]
+            negatives = [c.query for c in children if isinstance(c, Q.Not)]
+            if node.op == "OR":
+                return Q.Or(children) if len(children) > 1 else children[0]
+            if not positives:
+                base = Q.Every()
+            elif node.op == "AND":
+                base = Q.And(positives) if len(positives) > 1 else positives[0]
+            else:
+                base = _bag(positives)
+            for negative in negatives:
+                base = Q.AndNot(base, negative)
+            return base
+        return None
+
+    return walk(node), filters
+
+
+def _bag(children: list[Q.Query]) -> Q.Query:
+    if len(children) == 1:
+        return children[0]
+    return Q.Or([Q.Or(children), Q.And(children, boost=ALL_WORDS_BOOST)])
+
+
+# --- searching ---------------------------------------------------------------------
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    title: str
+    date: str | None
+    source: str
+    url: str
+    topics: list[str]
+    snippet: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # spans in snippet
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["highlights"] = [list(span) for span in self.highlights]
+        return data
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "limit": self.limit,
+            "hits": [hit.to_dict() for hit in self.hits],
+            "facets": self.facets,
+        }
+
+
+def parse_date(value: str | None, option: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        date = dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise QueryError(f"{option}: {value!r} is not a date; use YYYY-MM-DD, e.g. 2021-05-23.") from None
+    return dt.datetime(date.year, date.month, date.day)
+
+
+class Searcher:
+    """An open index and searcher, reused across queries (batch mode, the web server)."""
+
+    def __init__(self, index_dir=None):
+        self.index = open_index(index_dir)
+        self.searcher = self.index.searcher(weighting=BM25F())
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def refresh(self) -> None:
+        """See the last committed state of the index."""
+        self.searcher = self.searcher.refresh()
+
+    def search(
+        self,
+        query: str,
+        *,
+        topics: tuple[str, ...] | list[str] = (),
+        sources: tuple[str, ...] | list[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 10,
+        page: int = 1,
+        facets: bool = False,
+    ) -> SearchResult:
+        if limit < 1 or page < 1:
+            raise QueryError("--limit and --page must be 1 or more.")
+        start, end = parse_date(since, "--since"), parse_date(until, "--until")
+        if start and end and start > end:
+            raise QueryError(f"--since {since} is after --until {until}.")
+        tree = parse_query(query)
+        compiled, field_filters = _compile(tree)
+        topics = list(topics) + [f.value for f in field_filters if f.field == "topic"]
+        sources = list(sources) + [f.value for f in field_filters if f.field == "source"]
+        if compiled is None:
+            compiled = Q.Every() if (topics or sources or start or end) else Q.NullQuery
+        restrictions = []
+        if topics:
+            restrictions.append(Q.Or([Q.Term("topics", t.strip().lower()) for t in topics]))
+        if sources:
+            restrictions.append(Q.Or([Q.Term("source_key", source_key(s)) for s in sources]))
+        if start or end:
+            end_of_day = end + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end else None
+            restrictions.append(Q.DateRange("date", start, end_of_day))
+        if restrictions:
+            compiled = Q.And([compiled] + restrictions)
+        if compiled is Q.NullQuery:
+            return SearchResult(query, 0, page, limit, [], _empty_facets() if facets else None)
+
+        groupedby = None
+        if facets:
+            groupedby = {
+                "topic": sorting.FieldFacet("topics", allow_overlap=True, maptype=sorting.Count),
+                "source": sorting.FieldFacet("source", maptype=sorting.Count),
+                "year": sorting.FieldFacet("year", maptype=sorting.Count),
+            }
+        results = self.searcher.search(compiled, limit=page * limit, groupedby=groupedby, terms=False)
+        total = len(results)
+        snippet_terms = _snippet_terms(tree)
+        hits = [self._hit(r, snippet_terms) for r in results[(page - 1) * limit : page * limit]]
+        facet_counts = None
+        if facets:
+            facet_counts = {
+                name: dict(sorted(((k, v) for k, v in results.groups(name).items() if k), key=lambda kv: (-kv[1], kv[0])))
+                for name in ("topic", "source", "year")
+            }
+        return SearchResult(query, total, page, limit, hits, facet_counts)
+
+    def _hit(self, result, snippet_terms) -> Hit:
+        stored = result.fields()
+        body = stored.get("text", "")
+        snippet, spans = make_snippet(body, snippet_terms)
+        date = stored.get("date")
+        return Hit(
+            id=stored["id"],
+            score=round(result.score, 4),
+            title=stored.get("title_text", ""),
+            date=date.date().isoformat() if date else None,
+            source=stored.get("source", ""),
+            url=stored.get("url", ""),
+            topics=[t for t in stored.get("topics", "").split(",") if t],
+            snippet=snippet,
+            highlights=spans,
+        )
+
+    def article(self, article_id: str) -> dict | None:
+        """The stored fields of one article, or None."""
+        stored = self.searcher.document(id=article_id)
+        if stored is None:
+            return None
+        date = stored.get("date")
+        return {
+            "id": stored["id"],
+            "title": stored.get("title_text", ""),
+            "text": stored.get("text", ""),
+            "date": date.date().isoformat() if date else None,
+            "source": stored.get("source", ""),
+            "url": stored.get("url", ""),
+            "topics": [t for t in stored.get("topics", "").split(",") if t],
+            "topic_scores": json.loads(stored.get("topic_scores") or "{}"),
+            "topics_given": bool(stored.get("topics_given")),
+        }
+
+
+def _empty_facets() -> dict:
+    return {"topic": {}, "source": {}, "year": {}}
+
+
+def search(query: str, index_dir=None, **options) -> SearchResult:
+    """Search the index at ``index_dir`` once. See ``Searcher.search`` for the options."""
+    with Searcher(index_dir) as searcher:
+        return searcher.search(query, **options)
+
+
+# --- snippets ----------------------------------------------------------------------
+
+SNIPPET_CHARS = 240
+
+
+def _snippet_terms(tree) -> list[list[str]]:
+    """Folded syllable sequences to highlight: each word, and each phrase whole."""
+    out: list[list[str]] = []
+
+    def walk(node):
+        if isinstance(node, (Words, Phrase)):
+            words = [vi.fold(w) for w in _query_terms(node.text)]
+            if isinstance(node, Phrase):
+                out.append(words)
+            else:
+                out.extend([w] for w in words)
+                for _, _, alternative in vi.expand_abbreviations(_query_terms(node.text)):
+                    out.append([vi.fold(w) for w in alternative])
+        elif isinstance(node, Group):
+            for child in node.children:
+                walk(child)
+
+    walk(tree)
+    return [t for t in out if t]
+
+
+def make_snippet(body: str, term_sequences: list[list[str]], width: int = SNIPPET_CHARS):
+    """A window of ``body`` around the densest matches, and the matched spans in it."""
+    if not body:
+        return "", []
+    lowered = vi.fold(body).lower()
+    if len(lowered) != len(body):  # a few characters lower-case to two: keep offsets
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in vi.fold(body))
+    spans = []
+    for sequence in term_sequences:
+        pattern = r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, sequence)) + r"(?![^\W_])"
+        for match in re.finditer(pattern, lowered):
+            spans.append((match.start(), match.end()))
+            if len(spans) > 500:
+                break
+    spans.sort()
+    if not spans:
+        cut = body[:width]
+        return (cut.rsplit(" ", 1)[0] + " …") if len(body) > width else cut, []
+    # the window holding the most matches
+    best_start, best_count = spans[0][0], 0
+    j = 0
+    for i, (start, _) in enumerate(spans):
+        while spans[j][0] < start - width:
+            j += 1
+        if i - j + 1 > best_count:
+            best_count, best_start = i - j + 1, spans[j][0]
+    start = max(0, best_start - width // 4)
+    if start > 0:
+        space = body.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 and start - space < 30 else start
+    end = min(len(body), start + width)
+    if end < len(body):
+        space = body.rfind(" ", start, end)
+        end = space if space > start + width // 2 else end
+    window = body[start:end].replace("\n", " ")
+    inside = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
+    merged: list[tuple[int, int]] = []
+    for a, b in inside:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(body) else ""
+    shifted = [(a + len(prefix), b + len(prefix)) for a, b in merged]
+    return prefix + window + suffix, shifted

@@ -1,0 +1,280 @@
+"""Vietnamese text analysis shared by the index, the queries and the classifier.
+
+The pipeline, in order:
+
+1. ``normalize``: drop zero-width and control characters, NFC, and one tone-mark
+   placement (``hoà`` -> ``hòa``, ``thuỷ`` -> ``thủy``, capitals too).
+2. ``segment``: word segmentation with underthesea, *before* lower-casing, with the
+   Front terms of ``data/dictionary.txt`` kept whole. ALL CAPS lines are lower-cased
+   first, since the segmenter was trained on mixed case.
+3. ``terms``: lower-cased syllables at consecutive positions, plus each multi-syllable
+   word joined with ``_`` at the position of its first syllable; ``fold`` removes the
+   diacritics (``đ`` -> ``d``) for accent-insensitive matching.
+
+A segmented text is kept as a string (``segmented``): words separated by spaces,
+the syllables of a word joined by ``_``. It is what the index stores and what the
+classifier's features are made of, so an article is segmented once.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from importlib import resources
+
+__all__ = [
+    "normalize",
+    "fold",
+    "segment",
+    "segmented",
+    "syllables",
+    "terms",
+    "abbreviations",
+    "expand_abbreviations",
+]
+
+# Characters that carry no text: zero-width spaces and joiners, BOMs, soft hyphens,
+# bidi controls. Other control characters (but newline and tab) become spaces.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+    None,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
+
+
+def _tone_placement_table() -> dict[str, str]:
+    """Old-style open syllables 'oà', 'oè', 'uỳ' -> 'òa', 'òe', 'ùy', in every case."""
+    table = {}
+    for first, second in ("oa", "oe", "uy"):
+        for tone in _TONES:
+            for a in (first, first.upper()):
+                for b in (second, second.upper()):
+                    old = a + unicodedata.normalize("NFC", b + tone)
+                    new = unicodedata.normalize("NFC", a + tone) + b
+                    table[old] = new
+    return table
+
+
+_NEW_PLACEMENT = _tone_placement_table()
+# Only at the end of a syllable (hoàn keeps its mark), and not after q, where u is
+# part of the consonant (quý is already right).
+_OLD_PLACEMENT = re.compile(r"\b(\w*?)(" + "|".join(map(re.escape, _NEW_PLACEMENT)) + r")\b")
+
+
+def _place_tone(match: re.Match) -> str:
+    onset, rhyme = match.group(1), match.group(2)
+    if onset[-1:] in ("q", "Q"):
+        return match.group(0)
+    return onset + _NEW_PLACEMENT[rhyme]
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` cleaned, in NFC, with one tone-mark placement (hòa, thủy, khỏe)."""
+    text = text.translate(_INVISIBLE)
+    text = _CONTROL.sub(" ", text)
+    text = _SPACES.sub(" ", text)
+    text = unicodedata.normalize("NFC", text)
+    return _OLD_PLACEMENT.sub(_place_tone, text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    if char in "đĐ":
+        return "d" if char == "đ" else "D"
+    base = unicodedata.normalize("NFD", char)[0]
+    return base if base.isalnum() else char
+
+
+def fold(text: str) -> str:
+    """Remove diacritics, one character for one (``đ`` -> ``d``), so offsets stay valid.
+
+    Expects NFC text (``normalize`` gives it).
+    """
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) if not c.isascii() else c for c in text)
+
+
+# --- segmentation ------------------------------------------------------------------
+
+_WORD_CHARS = re.compile(r"[^\W_]+")
+
+
+def syllables(text: str) -> list[str]:
+    """The syllables (runs of letters and digits) of ``text``, in order, as written."""
+    return _WORD_CHARS.findall(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> dict[str, list[tuple[str, ...]]]:
+    """Front terms that the segmenter must keep whole, by their first syllable."""
+    entries: dict[str, list[tuple[str, ...]]] = {}
+    source = resources.files("mttq_nlp").joinpath("data/dictionary.txt")
+    for line in source.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key = tuple(s.lower() for s in syllables(normalize(line)))
+        if len(key) > 1:
+            entries.setdefault(key[0], []).append(key)
+    for candidates in entries.values():
+        candidates.sort(key=len, reverse=True)
+    return entries
+
+
+def _is_all_caps(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) < 4:
+        return False
+    upper = sum(c.isupper() for c in letters)
+    return upper / len(letters) > 0.8
+
+
+@functools.lru_cache(maxsize=1)
+def _segmenter():
+    # Imported on first use: underthesea takes a while to load and most commands
+    # (search, for one) segment only a short query.
+    from underthesea import word_tokenize
+
+    return word_tokenize
+
+
+def segment(text: str) -> list[list[str]]:
+    """Split ``text`` into words, each a list of syllables in their original case.
+
+    >>> segment("Hội nghị phản biện xã hội")
+    [['Hội', 'nghị'], ['phản', 'biện'], ['xã', 'hội']]
+    """
+    text = normalize(text)
+    word_tokenize = _segmenter()
+    words: list[list[str]] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        if _is_all_caps(line):
+            line = line.lower()
+        for token in word_tokenize(line):
+            parts = syllables(token)
+            if parts:
+                words.append(parts)
+    return _regroup(words)
+
+
+def _regroup(words: list[list[str]]) -> list[list[str]]:
+    """Keep the dictionary's terms whole: split and join segmenter words around them."""
+    dictionary = _dictionary()
+    flat = [s for word in words for s in word]
+    lower = [s.lower() for s in flat]
+    starts = set()  # indexes of syllables that begin a segmenter word
+    n = 0
+    for word in words:
+        starts.add(n)
+        n += len(word)
+    out: list[list[str]] = []
+    i = 0
+    while i < len(flat):
+        term = next(
+            (t for t in dictionary.get(lower[i], ()) if tuple(lower[i:i + len(t)]) == t),
+            None,
+        )
+        if term:
+            out.append(flat[i:i + len(term)])
+            i += len(term)
+            # the rest of a segmenter word cut by the term starts a word of its own
+            starts.add(i)
+            continue
+        if i in starts or not out:
+            out.append([flat[i]])
+        else:
+            out[-1].append(flat[i])
+        i += 1
+    return out
+
+
+def segmented(text: str) -> str:
+    """``text`` segmented into a string: words separated by spaces, syllables by ``_``.
+
+    >>> segmented("Ủy ban Mặt trận Tổ quốc")
+    'Ủy_ban Mặt_trận_Tổ_quốc'
+    """
+    return " ".join("_".join(word) for word in segment(text))
+
+
+def terms(segmented_text: str, *, folded: bool = False) -> list[tuple[int, str]]:
+    """Index terms of a segmented text as (position, term), lower-cased.
+
+    Every syllable gets the next position; a word of several syllables is also a term,
+    joined by ``_``, at the position of its first syllable. So "phản biện" matches
+    whether or not a query is segmented the same way, and phrases match on syllables.
+    """
+    out = []
+    pos = 0
+    text = segmented_text.lower()
+    if folded:
+        text = fold(text)
+    for word in text.split():
+        parts = word.split("_")
+        if len(parts) > 1:
+            out.append((pos, word))
+        for part in parts:
+            if part:
+                out.append((pos, part))
+                pos += 1
+    return out
+
+
+# --- abbreviations -----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def abbreviations() -> dict[str, str]:
+    """The abbreviation table, lower-cased: {"mttq": "mặt trận tổ quốc", ...}.
+
+    Read from ``data/abbreviations.tsv``: one ``ABBREVIATION<TAB>long form`` a line.
+    """
+    table = {}
+    source = resources.files("mttq_nlp").joinpath("data/abbreviations.tsv")
+    for line in source.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        short, _, long = line.partition("\t")
+        short, long = normalize(short).strip().lower(), normalize(long).strip().lower()
+        if short and long:
+            table[short] = " ".join(syllables(long))
+    return table
+
+
+def expand_abbreviations(words: list[str]) -> list[tuple[int, int, list[str]]]:
+    """Find abbreviations and long forms in a list of lower-cased syllables.
+
+    Returns (start, end, alternative) triples: ``words[start:end]`` may also be
+    written as the syllables of ``alternative``. Used on queries, both ways:
+    ``mttq`` -> ``mặt trận tổ quốc`` and ``mặt trận tổ quốc`` -> ``mttq``.
+    """
+    table = abbreviations()
+    folded_words = [fold(w) for w in words]
+    found = []
+    for i, word in enumerate(words):
+        if word in table:
+            found.append((i, i + 1, table[word].split()))
+        elif folded_words[i] in _folded_abbreviations():
+            short = _folded_abbreviations()[folded_words[i]]
+            found.append((i, i + 1, table[short].split()))
+    for short, long in table.items():
+        long_words = long.split()
+        n = len(long_words)
+        folded_long = [fold(w) for w in long_words]
+        for i in range(len(words) - n + 1):
+            if words[i:i + n] == long_words or folded_words[i:i + n] == folded_long:
+                found.append((i, i + n, [short]))
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def _folded_abbreviations() -> dict[str, str]:
+    return {fold(short): short for short in abbreviations()}
