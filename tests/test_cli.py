@@ -1,0 +1,107 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ARTICLES, write_jsonl
+from mttq_nlp.cli import cli
+
+
+def run(*args, input=None, **kwargs):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False, **kwargs)
+
+
+def test_every_command_has_help_with_an_example():
+    for name, command in cli.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert command.help and command.help.strip(), name
+        assert "mttq-nlp " + name in result.output or "Example" in result.output, name
+
+
+def test_index_then_search_human(tmp_path):
+    source = write_jsonl(tmp_path / "a.jsonl", ARTICLES)
+    result = run("index", source, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0
+    assert f"read {len(ARTICLES)} = indexed {len(ARTICLES)} + updated 0 + unchanged 0 + skipped 0" in result.stderr
+
+    result = run("search", "phan bien", "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0
+    assert "Hội nghị phản biện xã hội dự thảo Luật Đất đai" in result.output
+    assert "2023-03-14 · Bản tin Mặt trận · topics: phan-bien" in result.output
+
+
+def test_search_json_and_jsonl(index_dir):
+    result = run("search", "bàn", "--index-dir", index_dir, "--json", "--facets")
+    data = json.loads(result.output)
+    assert data["query"] == "bàn" and data["total"] == len(data["hits"])
+    assert set(data) == {"query", "total", "page", "limit", "hits", "facets"}
+    assert {"id", "score", "title", "date", "source", "url", "topics", "snippet"} <= set(data["hits"][0])
+    assert set(data["facets"]) == {"topic", "source", "year"}
+
+    lines = run("search", "bàn", "--index-dir", index_dir, "--jsonl", "-n", "2").output.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [hit["id"] for hit in data["hits"][:2]]
+    assert "Vietnamese" not in lines[0] and "bàn" in lines[0]  # ensure_ascii=False
+
+
+def test_batch_queries_in_order(index_dir, tmp_path):
+    queries = tmp_path / "q.txt"
+    queries.write_text("phan bien\n\nthủy lợi\nkhông có gì xyzzy\n", encoding="utf-8")
+    result = run("search", "--queries", queries, "--jsonl", "--index-dir", index_dir)
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [row["query"] for row in rows] == ["phan bien", "thủy lợi", "không có gì xyzzy"]
+    assert rows[0]["hits"][0]["id"] == "pb-1" and rows[1]["hits"][0]["id"] == "old-tone"
+    assert {"id", "score"} <= set(rows[0]["hits"][0])
+
+
+def test_stdin_source_and_remove(tmp_path):
+    data = "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES[:2])
+    result = run("index", "-", "--index-dir", tmp_path / "ix", input=data)
+    assert "indexed 2" in result.stderr
+    result = run("remove", "pb-1", "missing-id", "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0
+    assert "removed 1 article" in result.stderr and "not in the index: missing-id" in result.stderr
+    assert run("remove", "missing-id", "--index-dir", tmp_path / "ix").exit_code == 1
+
+
+def test_bad_records_reported_with_file_and_line(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps(ARTICLES[0], ensure_ascii=False) + "\n{oops\n", encoding="utf-8")
+    result = run("index", source, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0
+    assert f"{source}:2: not valid JSON" in result.stderr
+    assert "read 2 = indexed 1 + updated 0 + unchanged 0 + skipped 1" in result.stderr
+
+    result = run("index", source, "--index-dir", tmp_path / "ix2", "--strict")
+    assert result.exit_code == 1
+    assert f"{source}:2: not valid JSON" in result.stderr and "--strict" in result.stderr
+
+
+def test_nothing_indexable_fails(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text("{oops\n[1]\n", encoding="utf-8")
+    result = run("index", source, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 1
+    assert "nothing could be indexed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["search", "x", "--index-dir", "nowhere"], "No index at nowhere. Run 'mttq-nlp index' first"),
+        (["index", "missing.jsonl"], "missing.jsonl: no such file or folder."),
+        (["search", "x", "--since", "hôm qua"], "--since: 'hôm qua' is not a date; use YYYY-MM-DD"),
+    ],
+)
+def test_errors_are_messages_not_tracebacks(args, message, index_dir):
+    if "nowhere" not in args and "--since" in args:
+        args = args + ["--index-dir", str(index_dir)]
+    result = run(*args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_usage_errors_exit_2(index_dir):
+    assert run("search", "--index-dir", index_dir).exit_code == 2
+    assert run("search", "x", "--json", "--jsonl", "--index-dir", index_dir).exit_code == 2

@@ -1,0 +1,118 @@
+import codecs
+import gzip
+import json
+
+import pytest
+
+from mttq_nlp.corpus import Article, Problem, content_id, find_files, read_corpus
+from mttq_nlp.errors import CorpusError
+
+
+def read(path):
+    items = list(read_corpus([str(path)]))
+    return [i for i in items if isinstance(i, Article)], [i for i in items if isinstance(i, Problem)]
+
+
+def test_txt_first_non_empty_line_is_the_title(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("\n\n  Tiêu đề bài viết  \nDòng một.\nDòng hai.\n", encoding="utf-8")
+    (article,), problems = read(path)
+    assert problems == []
+    assert article.title == "Tiêu đề bài viết"
+    assert article.text == "Dòng một.\nDòng hai."
+    assert article.id == content_id("Tiêu đề bài viết", "Dòng một.\nDòng hai.")
+
+
+@pytest.mark.parametrize(
+    "encoding, bom",
+    [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE)],
+    ids=["utf8", "utf8-bom", "utf16le-bom", "utf16be-bom"],
+)
+def test_txt_encodings_and_crlf(tmp_path, encoding, bom):
+    path = tmp_path / "a.txt"
+    path.write_bytes(bom + "Hòa giải\r\nThủy lợi\r\nnội đồng\r\n".encode(encoding))
+    (article,), problems = read(path)
+    assert problems == []
+    assert (article.title, article.text) == ("Hòa giải", "Thủy lợi\nnội đồng")
+
+
+def test_jsonl_fields_and_problems_with_line_numbers(tmp_path):
+    path = tmp_path / "news.jsonl"
+    lines = [
+        json.dumps({"id": "a", "title": "T", "text": "Nội dung", "date": "2021-05-23", "source": "S",
+                    "url": "http://x", "labels": ["bau-cu"]}, ensure_ascii=False),
+        "{not json",
+        "[1, 2]",
+        json.dumps({"title": "no text"}),
+        json.dumps({"text": 5}),
+        "",
+        json.dumps({"text": "Không có id", "date": "23/05/2021"}, ensure_ascii=False),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    articles, problems = read(path)
+    assert [a.id for a in articles] == ["a", content_id("", "Không có id")]
+    first = articles[0]
+    assert (first.date, first.source, first.url, first.labels) == ("2021-05-23", "S", "http://x", ["bau-cu"])
+    assert articles[1].date is None
+    assert [str(p) for p in problems] == [
+        f"{path}:2: not valid JSON (Expecting property name enclosed in double quotes at column 2)",
+        f"{path}:3: expected a JSON object, found list",
+        f"{path}:4: no 'text' field",
+        f"{path}:5: 'text' must be a string, found int",
+        f"{path}:7: warning: date '23/05/2021' is not an ISO 8601 date (YYYY-MM-DD); kept without a date",
+    ]
+
+
+def test_jsonl_gz_and_invalid_utf8_line(tmp_path):
+    path = tmp_path / "news.jsonl.gz"
+    good = json.dumps({"id": "g", "text": "Đoàn kết"}, ensure_ascii=False).encode()
+    with gzip.open(path, "wb") as handle:
+        handle.write(good + b"\n" + b'{"text": "\xe0\xff"}\n' + good.replace(b'"g"', b'"h"') + b"\n")
+    articles, problems = read(path)
+    assert [a.id for a in articles] == ["g", "h"]
+    assert len(problems) == 1 and problems[0].location == f"{path}:2"
+    assert "not valid UTF-8" in problems[0].reason
+
+
+def test_csv_with_header(tmp_path):
+    path = tmp_path / "news.csv"
+    path.write_text('id,title,text,labels\n1,Tiêu đề,"Nội dung, có dấu phẩy",bau-cu;giam-sat\n2,,\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [(a.id, a.text, a.labels) for a in articles] == [("1", "Nội dung, có dấu phẩy", ["bau-cu", "giam-sat"])]
+    assert [str(p) for p in problems] == [f"{path}:3: no 'text' field"]
+
+
+def test_csv_without_text_column_is_refused_by_name(tmp_path):
+    path = tmp_path / "news.csv"
+    path.write_text("tieu_de,noi_dung\nA,B\n", encoding="utf-8")
+    articles, problems = read(path)
+    assert articles == []
+    assert str(problems[0]).startswith(f"{path}:1: CSV header has no 'text' column (found: tieu_de, noi_dung)")
+
+
+def test_binary_file_is_refused(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    articles, problems = read(path)
+    assert articles == [] and len(problems) == 1
+    assert "binary" in problems[0].reason
+
+
+def test_folders_are_searched_recursively(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.txt").write_text("B\nbody", encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
+    (tmp_path / "notes.md").write_text("ignored", encoding="utf-8")
+    assert find_files([tmp_path]) == [str(tmp_path / "a.jsonl"), str(tmp_path / "sub" / "b.txt")]
+
+
+def test_missing_and_unsupported_sources_are_clear_errors(tmp_path):
+    with pytest.raises(CorpusError, match="no such file or folder"):
+        find_files([tmp_path / "missing.jsonl"])
+    (tmp_path / "a.pdf").write_bytes(b"%PDF")
+    with pytest.raises(CorpusError, match="unsupported file type"):
+        find_files([tmp_path / "a.pdf"])
+
+
+def test_content_id_is_stable():
+    assert content_id("T", "x") == content_id("T", "x") != content_id("T", "y")

@@ -1,0 +1,54 @@
+"""Property tests: the analyser, the query parser and the readers never raise on
+arbitrary text, and finish quickly."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mttq_nlp import text as vi
+from mttq_nlp.corpus import read_corpus
+from mttq_nlp.search import Searcher, _compile, parse_query
+
+# Vietnamese letters and marks, combining characters, RTL, emoji, controls, operators
+ALPHABET = st.sampled_from(
+    list("aăâbcdđeêghiklmnoôơpqrstuưvxyAĐÔƯ àáảãạằắẳẵặầấẩẫậ") +
+    ["\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u200b", "\ufeff", "\x00", "\x07", "\r", "\n", "\t",
+     "ب", "א", "🙂", "🇻🇳", '"', "(", ")", ":", "-", "_", "AND", "OR", "NOT", "title:", "topic:"]
+)
+texts = st.one_of(st.text(), st.lists(ALPHABET, max_size=60).map("".join))
+SETTINGS = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(texts)
+def test_analysis_never_raises(value):
+    normalized = vi.normalize(value)
+    assert vi.normalize(normalized) == normalized  # idempotent
+    assert len(vi.fold(normalized)) == len(normalized)
+    for _, term in vi.terms(vi.segmented(value)):
+        assert term and " " not in term
+
+
+@SETTINGS
+@given(texts)
+def test_query_parser_never_raises(value):
+    _compile(parse_query(value))
+
+
+@SETTINGS
+@given(texts)
+def test_search_never_raises(index_dir, value):
+    with Searcher(index_dir) as searcher:
+        assert searcher.search(value).total >= 0
+
+
+@SETTINGS
+@given(st.lists(st.one_of(texts, st.binary(max_size=200)), max_size=5))
+def test_jsonl_reader_never_raises(tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("h") / "x.jsonl"
+    with open(path, "wb") as handle:
+        for line in lines:
+            data = line if isinstance(line, bytes) else json.dumps({"text": line}, ensure_ascii=False).encode()
+            handle.write(data + b"\n")
+    list(read_corpus([path]))

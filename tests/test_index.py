@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from conftest import ARTICLES, write_jsonl
+from mttq_nlp.errors import IndexMissingError
+from mttq_nlp.index import index_corpus, open_index, remove_articles, resolve_index_dir
+from mttq_nlp.search import search
+
+
+def ids_in(path):
+    with open_index(path).searcher() as searcher:
+        return sorted(doc["id"] for doc in searcher.all_stored_fields())
+
+
+def test_incremental_add_update_unchanged(tmp_path):
+    source = write_jsonl(tmp_path / "a.jsonl", ARTICLES[:3])
+    stats = index_corpus([source], tmp_path / "ix")
+    assert (stats.read, stats.indexed, stats.updated, stats.unchanged, stats.skipped) == (3, 3, 0, 0, 0)
+
+    changed = dict(ARTICLES[0], text="Nội dung mới về phản biện chính sách.")
+    write_jsonl(source, [changed] + ARTICLES[1:4])
+    stats = index_corpus([source], tmp_path / "ix")
+    assert (stats.read, stats.indexed, stats.updated, stats.unchanged) == (4, 1, 1, 2)
+    assert stats.summary() == "read 4 = indexed 1 + updated 1 + unchanged 2 + skipped 0"
+    assert ids_in(tmp_path / "ix") == sorted(a["id"] for a in ARTICLES[:4])
+    assert search("chính sách", tmp_path / "ix").hits[0].id == ARTICLES[0]["id"]
+
+
+def test_rebuild_starts_empty(tmp_path):
+    index_corpus([write_jsonl(tmp_path / "a.jsonl", ARTICLES[:3])], tmp_path / "ix")
+    stats = index_corpus([write_jsonl(tmp_path / "b.jsonl", ARTICLES[3:4])], tmp_path / "ix", rebuild=True)
+    assert stats.indexed == 1
+    assert ids_in(tmp_path / "ix") == [ARTICLES[3]["id"]]
+
+
+def test_bad_records_are_counted_and_duplicates_skipped(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text(
+        json.dumps(ARTICLES[0], ensure_ascii=False) + "\nnot json\n" + json.dumps(ARTICLES[0], ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    problems = []
+    stats = index_corpus([source], tmp_path / "ix", on_problem=problems.append)
+    assert (stats.read, stats.indexed, stats.skipped) == (3, 1, 2)
+    assert [str(p) for p in problems] == [
+        f"{source}:2: not valid JSON (Expecting value at column 1)",
+        f"{source}:3: duplicate id 'pb-1' (first at {source}:1); skipped",
+    ]
+
+
+def test_remove(tmp_path):
+    index_corpus([write_jsonl(tmp_path / "a.jsonl", ARTICLES[:3])], tmp_path / "ix")
+    removed, missing = remove_articles(["pb-1", "nope"], tmp_path / "ix")
+    assert (removed, missing) == (["pb-1"], ["nope"])
+    assert "pb-1" not in ids_in(tmp_path / "ix")
+
+
+def test_index_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTTQ_NLP_INDEX", str(tmp_path / "env-ix"))
+    assert resolve_index_dir(None) == tmp_path / "env-ix"
+    assert resolve_index_dir(tmp_path / "given") == tmp_path / "given"
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexMissingError, match=r"No index at .*nowhere\. Run 'mttq-nlp index' first"):
+        open_index(tmp_path / "nowhere")
+
+
+def test_stored_text_is_normalised(index_dir):
+    with open_index(index_dir).searcher() as searcher:
+        doc = searcher.document(id="nfd-1")
+    assert doc["title_text"] == "Hòa giải ở cơ sở"  # NFC again

@@ -1,0 +1,128 @@
+import unicodedata
+
+import pytest
+
+from mttq_nlp.errors import QueryError
+from mttq_nlp.search import Searcher, make_snippet
+
+
+@pytest.fixture(scope="module")
+def searcher(index_dir):
+    with Searcher(index_dir) as s:
+        yield s
+
+
+def ids(searcher, query, **options):
+    return [hit.id for hit in searcher.search(query, limit=20, **options).hits]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("phản biện", "pb-1"),
+        ("phan bien", "pb-1"),  # no diacritics
+        ("PHẢN BIỆN", "pb-1"),  # capitals
+        (unicodedata.normalize("NFD", "phản biện"), "pb-1"),  # decomposed query
+        ("hòa giải", "nfd-1"),  # decomposed document
+        ("hoà giải", "nfd-1"),  # old tone placement in the query
+        ("thủy lợi", "old-tone"),  # old placement in the document, new in the query
+        ("THUỶ LỢI", "old-tone"),
+        ("Dang", "dang"),  # đ folds to d
+        ("đảng bộ", "dang"),
+        ("đại hội đại biểu", "caps"),  # ALL CAPS title
+        ("ĐẠI HỘI MẶT TRẬN", "caps"),
+        ("y tế", "y-te"),  # one-letter words are words
+        ("Đại hội X", "y-te"),
+        ("an ninh", "dang"),
+    ],
+)
+def test_vietnamese_pitfalls(searcher, query, expected):
+    assert ids(searcher, query)[0] == expected
+
+
+def test_abbreviations_match_long_forms_both_ways(searcher):
+    assert "abbr-long" in ids(searcher, "UBND")  # only "Ủy ban nhân dân" in it
+    assert "abbr-short" in ids(searcher, "ủy ban nhân dân")  # only "UBND" in it
+    assert "abbr-long" in ids(searcher, "HĐND tỉnh")
+    assert "caps" in ids(searcher, "MTTQ")  # "MẶT TRẬN TỔ QUỐC" in its title
+
+
+def test_exact_diacritics_rank_first(searcher):
+    ranked = ids(searcher, "bàn")
+    assert ranked[0] == "ban-exact"
+    assert {"ban-friend", "ban-plain"} <= set(ranked[1:])
+    assert ids(searcher, "bạn")[0] == "ban-friend"
+
+
+def test_all_words_rank_above_some_but_some_are_found(searcher):
+    ranked = ids(searcher, "quỹ vắc xin hòa giải")
+    assert ranked[0] in {"covid", "nfd-1"}
+    # no article has all four words; both partial matches are found
+    assert {"covid", "nfd-1"} <= set(ranked)
+    ranked = ids(searcher, "kênh thủy lợi bàn ghế")
+    assert set(ranked[:2]) == {"old-tone", "ban-exact"}
+    assert ids(searcher, "thủy lợi sức khỏe")[0] == "old-tone"
+
+
+def test_phrases_across_segmentation(searcher):
+    assert ids(searcher, '"phản biện xã hội"') == ["pb-1"]
+    assert ids(searcher, '"phan bien xa hoi"') == ["pb-1"]
+    assert ids(searcher, '"xã hội dự thảo"') == ["pb-1"]  # crosses word boundaries
+    assert ids(searcher, '"biện phản"') == []
+
+
+def test_boolean_operators_and_fields(searcher):
+    assert set(ids(searcher, "quyên góp AND hộ nghèo")) == {"covid"}
+    assert set(ids(searcher, "bàn ghế OR bạn đọc")) >= {"ban-exact", "ban-friend"}
+    assert "covid" not in ids(searcher, "Mặt trận NOT covid")
+    assert ids(searcher, "title:phản biện") == ["pb-1"]
+    assert set(ids(searcher, "góp source:\"Trang tin phường\"")) == {"covid"}
+    assert set(ids(searcher, "topic:an-sinh")) == {"old-tone", "ban-exact", "covid"}
+
+
+def test_filters(searcher):
+    assert set(ids(searcher, "bàn", since="2020-08-02", until="2020-08-03")) == {"ban-friend", "ban-plain"}
+    assert set(ids(searcher, "bàn", topics=["to-chuc"])) == {"ban-plain", "caps"}  # caps: "Ủy ban"
+    assert ids(searcher, "góp", sources=["trang tin phuong"]) == ["covid"]  # accent- and case-insensitive
+    with pytest.raises(QueryError, match=r"--since: '2020-13-01' is not a date; use YYYY-MM-DD"):
+        searcher.search("bàn", since="2020-13-01")
+
+
+def test_facets_count_the_whole_result_set(searcher):
+    result = searcher.search("góp", limit=1, facets=True)
+    assert result.total == len(ids(searcher, "góp"))
+    assert len(result.hits) == 1
+    assert sum(result.facets["year"].values()) == result.total
+    # góp: "covid" (quyên góp), "ban-exact" (góp tiền), "old-tone" (góp công)
+    assert result.facets["topic"]["an-sinh"] == 3
+
+
+def test_pagination(searcher):
+    everything = ids(searcher, "xã")
+    assert len(everything) > 3
+    page2 = [hit.id for hit in searcher.search("xã", limit=2, page=2).hits]
+    assert page2 == everything[2:4]
+
+
+def test_hit_fields_and_highlighted_snippet(searcher):
+    hit = searcher.search("phan bien").hits[0]
+    assert (hit.id, hit.date, hit.source, hit.topics) == ("pb-1", "2023-03-14", "Bản tin Mặt trận", ["phan-bien"])
+    assert [hit.snippet[a:b] for a, b in hit.highlights] == ["phản biện"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced', "AND", "OR OR", "NOT", "(((", ")", "title:", "topic:", "🙂🇻🇳", "x" * 10_000,
+     "phản " * 2000, "\x00\x01", "ؤمن", "a:b:c", '""'],
+    ids=lambda q: repr(q[:12]),
+)
+def test_any_query_is_accepted(searcher, query):
+    result = searcher.search(query)
+    assert result.total >= 0
+
+
+def test_snippet_window_and_spans():
+    body = "Mở đầu. " * 60 + "Hội nghị phản biện xã hội diễn ra sôi nổi." + " Kết thúc." * 60
+    snippet, spans = make_snippet(body, [["phan", "bien"]])
+    assert snippet.startswith("… ") and snippet.endswith(" …")
+    assert [snippet[a:b] for a, b in spans] == ["phản biện"]

@@ -1,0 +1,81 @@
+import unicodedata
+
+import pytest
+
+from mttq_nlp import text as vi
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("hoà", "hòa"),
+        ("Hoà", "Hòa"),
+        ("HOÀ", "HÒA"),
+        ("thuỷ", "thủy"),
+        ("THUỶ", "THỦY"),
+        ("khoẻ", "khỏe"),
+        ("hoà bình, thuỷ lợi", "hòa bình, thủy lợi"),
+        ("quý", "quý"),  # u belongs to qu: the mark is already right
+        ("hoàn", "hoàn"),  # closed syllable: only one placement
+        ("khuỷu", "khuỷu"),
+        ("hòa", "hòa"),  # new style stays
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_normalize_one_tone_placement(raw, expected):
+    assert vi.normalize(raw) == expected
+
+
+def test_normalize_nfd_and_invisible_characters():
+    decomposed = unicodedata.normalize("NFD", "Mặt trận Tổ quốc")
+    assert decomposed != "Mặt trận Tổ quốc"
+    assert vi.normalize(decomposed) == "Mặt trận Tổ quốc"
+    assert vi.normalize("phản\u200bbiện\u00a0xã\x07hội") == "phảnbiện xã hội"
+
+
+def test_fold_keeps_offsets_and_folds_d():
+    original = "Đảng ủy phản biện ĐÀ NẴNG"
+    folded = vi.fold(original)
+    assert folded == "Dang uy phan bien DA NANG"
+    assert len(folded) == len(original)
+
+
+def test_segment_keeps_case_and_dictionary_terms():
+    words = vi.segment("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh tổ chức hội nghị")
+    assert ["Mặt", "trận", "Tổ", "quốc", "Việt", "Nam"] in words or \
+        ["Ủy", "ban", "Mặt", "trận", "Tổ", "quốc"] in words
+    assert ["hội", "nghị"] in words
+
+
+def test_segment_all_caps_like_lower_case():
+    lower = vi.segmented("phản biện xã hội dự thảo luật đất đai")
+    caps = vi.segmented("PHẢN BIỆN XÃ HỘI DỰ THẢO LUẬT ĐẤT ĐAI")
+    assert caps.lower() == lower
+
+
+def test_segment_old_and_new_tone_placement_alike():
+    assert vi.segmented("Thuỷ lợi hoà bình") == vi.segmented("Thủy lợi hòa bình")
+
+
+def test_terms_put_syllables_at_positions_and_words_at_their_first():
+    assert vi.terms("phản_biện xã_hội MTTQ") == [
+        (0, "phản_biện"), (0, "phản"), (1, "biện"),
+        (2, "xã_hội"), (2, "xã"), (3, "hội"),
+        (4, "mttq"),
+    ]
+    assert vi.terms("Đảng_bộ", folded=True) == [(0, "dang_bo"), (0, "dang"), (1, "bo")]
+
+
+@pytest.mark.parametrize("word", ["an", "to", "Y", "X"])
+def test_no_stopwords_and_no_minimum_length(word):
+    assert (0, word.lower()) in vi.terms(vi.segmented(word))
+
+
+def test_abbreviations_expand_both_ways():
+    found = vi.expand_abbreviations(["mttq", "tỉnh"])
+    assert (0, 1, ["mặt", "trận", "tổ", "quốc"]) in found
+    found = vi.expand_abbreviations(["ủy", "ban", "nhân", "dân", "xã"])
+    assert (0, 4, ["ubnd"]) in found
+    # without diacritics, too
+    assert (0, 4, ["ubnd"]) in vi.expand_abbreviations(["uy", "ban", "nhan", "dan"])
+    assert (0, 1, ["hội", "đồng", "nhân", "dân"]) in vi.expand_abbreviations(["hdnd"])
