@@ -83,11 +83,18 @@ def cli():
 @INDEX_DIR_OPTION
 @click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
               help="Topic model folder (default: the bundled Front model).")
-@click.option("--rebuild", is_flag=True, help="Start from an empty index.")
-@click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read.")
+@click.option("--rebuild", is_flag=True, help="Build a new index from scratch (the old one serves until it is done).")
+@click.option("--retag", is_flag=True, help="Re-apply the topic model to the index; no SOURCES are read.")
+@click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read; commit nothing.")
+@click.option("--commit-every", default=1000, show_default=True, type=click.IntRange(1),
+              help="Commit after this many articles: a killed run keeps what it committed.")
+@click.option("-j", "--jobs", type=click.IntRange(1), default=None,
+              help="Worker processes for word segmentation [default: one per core].")
+@click.option("--wait", default=0.0, type=click.FloatRange(0), metavar="SECONDS",
+              help="If another process is writing the index, wait this long for it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
 @friendly_errors
-def index(sources, index_dir, model_dir, rebuild, strict, quiet):
+def index(sources, index_dir, model_dir, rebuild, retag, strict, commit_every, jobs, wait, quiet):
     """Index a news corpus for search, tagging each article's topics.
 
     SOURCES are .txt, .jsonl, .jsonl.gz or .csv files, or folders of them (searched
@@ -102,8 +109,19 @@ def index(sources, index_dir, model_dir, rebuild, strict, quiet):
         cat new.jsonl | mttq-nlp index -
     """
     from .corpus import bundled_corpus
-    from .index import index_corpus, resolve_index_dir
+    from .index import index_corpus, resolve_index_dir, retag_index
 
+    where = resolve_index_dir(index_dir)
+    if retag:
+        if sources or rebuild:
+            raise click.UsageError("--retag works on the index alone: give no SOURCES and no --rebuild.")
+        from .classify import load_model
+
+        model = load_model(model_dir)
+        changed = retag_index(index_dir, model=model, wait=wait, on_progress=Progress("re-tagging", quiet))
+        if not quiet:
+            click.echo(f"{where}: re-tagged; topics changed for {changed} article(s)", err=True)
+        return
     sources = list(sources) or [str(bundled_corpus())]
     model = _load_model_for_index(model_dir, quiet)
     progress = Progress("indexing", quiet)
@@ -113,12 +131,16 @@ def index(sources, index_dir, model_dir, rebuild, strict, quiet):
         click.echo(str(problem), err=True)
 
     stats = index_corpus(
-        sources, index_dir, model=model, rebuild=rebuild, strict=strict,
-        on_problem=report, on_progress=progress,
+        sources, index_dir, model=model, rebuild=rebuild, strict=strict, commit_every=commit_every,
+        jobs=jobs, wait=wait, on_problem=report, on_progress=progress,
     )
     progress.done()
     if not quiet:
-        click.echo(f"{resolve_index_dir(index_dir)}: {stats.summary()}", err=True)
+        click.echo(f"{where}: {stats.summary()}", err=True)
+    if stats.interrupted:
+        click.echo(f"interrupted: {stats.committed} article(s) committed after reading {stats.read}; "
+                   "run the same command again to finish", err=True)
+        sys.exit(130)
     if stats.read == stats.skipped:
         raise click.ClickException("nothing could be indexed: every record was skipped (see above)")
 
@@ -242,8 +264,10 @@ def _print_human(result) -> None:
 @cli.command()
 @click.argument("ids", nargs=-1, required=True)
 @INDEX_DIR_OPTION
+@click.option("--wait", default=0.0, type=click.FloatRange(0), metavar="SECONDS",
+              help="If another process is writing the index, wait this long for it.")
 @friendly_errors
-def remove(ids, index_dir):
+def remove(ids, index_dir, wait):
     """Delete articles from the index by id.
 
     \b
@@ -252,9 +276,332 @@ def remove(ids, index_dir):
     """
     from .index import remove_articles
 
-    removed, missing = remove_articles(ids, index_dir)
+    removed, missing = remove_articles(ids, index_dir, wait=wait)
     click.echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}", err=True)
     for article_id in missing:
         click.echo(f"not in the index: {article_id}", err=True)
     if missing and not removed:
         raise click.ClickException("none of the given ids is in the index")
+
+
+# --- train, evaluate, classify -----------------------------------------------------
+
+MODEL_OPTION = click.option(
+    "--model", "model_dir", type=click.Path(file_okay=False), default=None,
+    help="Topic model folder (default: $MTTQ_NLP_MODEL or the bundled Front model).",
+)
+CACHE_OPTION = click.option(
+    "--cache-dir", type=click.Path(file_okay=False), default=None,
+    help="Keep segmented texts here for the next run (default: ~/.cache/mttq-nlp).",
+)
+NO_CACHE_OPTION = click.option("--no-cache", is_flag=True, help="Neither read nor write the segmentation cache.")
+JOBS_OPTION = click.option("-j", "--jobs", type=click.IntRange(1), default=None,
+                           help="Processes that segment large corpora (default: up to 2).")
+
+
+def _cache_dir(cache_dir, no_cache):
+    from .classify import default_cache_dir
+
+    if no_cache:
+        return None
+    return cache_dir or default_cache_dir()
+
+
+class _Stages:
+    """Stage messages and a counter on stderr for long work; silent with --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.progress = None
+
+    def stage(self, message: str) -> None:
+        self.done()
+        if not self.quiet:
+            click.echo(message, err=True)
+        self.progress = Progress("  done", self.quiet)
+
+    def count(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress.label = f"  {total:,} texts:"
+            self.progress(done)
+
+    def done(self) -> None:
+        if self.progress is not None:
+            self.progress.done()
+
+    def problem(self, problem) -> None:
+        self.done()
+        if not self.quiet:
+            click.echo(str(problem), err=True)
+
+
+def _train_command(sources, out_dir, options) -> str:
+    """The command line that retrains this model (for the model card)."""
+    import shlex
+
+    words = ["mttq-nlp", "train", *sources, "--out", out_dir]
+    for name, value in options.items():
+        if value is None or value is False or value == ():
+            continue
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            words.append(flag)
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                words += [flag, str(item)]
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _print_metrics(metrics: dict) -> None:
+    """Metrics as plain-text tables on stdout."""
+    n = metrics["records"]
+    click.echo(f"{metrics['task']}, {n:,} records")
+    if metrics.get("accuracy") is not None:
+        click.echo(f"accuracy     {_fmt(metrics['accuracy'])}")
+    if metrics.get("exact_match") is not None:
+        click.echo(f"exact match  {_fmt(metrics['exact_match'])}")
+    for average in ("micro", "macro"):
+        m = metrics[average]
+        click.echo(f"{average}-average  P {_fmt(m['precision'])}  R {_fmt(m['recall'])}  F1 {_fmt(m['f1'])}")
+    calibration = metrics.get("calibration") or {}
+    if calibration.get("ece") is not None:
+        click.echo(f"calibration  ECE {_fmt(calibration['ece'])}  Brier {_fmt(calibration['brier'])}")
+    width = max([len(row["label"]) for row in metrics["per_label"]] + [5])
+    click.echo()
+    click.echo(f"{'label':<{width}}  precision  recall     f1  support")
+    for row in metrics["per_label"]:
+        click.echo(f"{row['label']:<{width}}  {row['precision']:9.4f}  {row['recall']:6.4f}  "
+                   f"{row['f1']:.4f}  {row['support']:7,}")
+    click.echo()
+    if "confusion_matrix" in metrics:
+        labels = metrics["confusion_matrix"]["labels"]
+        matrix = metrics["confusion_matrix"]["matrix"]
+        cell = max([len(f"{v:,}") for row in matrix for v in row] + [3])
+        click.echo("confusion matrix (rows: true label, columns: predicted, in the order of the rows)")
+        for label, row in zip(labels, matrix):
+            click.echo(f"{label:<{width}}  " + " ".join(f"{v:>{cell},}" for v in row))
+    else:
+        click.echo("per-label confusion")
+        click.echo(f"{'label':<{width}}  {'TP':>6} {'FP':>6} {'FN':>6} {'TN':>7}")
+        for label, c in metrics["per_label_confusion"].items():
+            click.echo(f"{label:<{width}}  {c['tp']:>6,} {c['fp']:>6,} {c['fn']:>6,} {c['tn']:>7,}")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Model folder to write (replaced atomically when complete).")
+@click.option("--label-field", default="labels", show_default=True,
+              help="Field with the topics: a list (multi-label) or a string (single-label).")
+@click.option("--eval", "eval_sources", multiple=True, type=click.Path(allow_dash=True),
+              help="Evaluate on this corpus instead of a hold-out (repeatable).")
+@click.option("--eval-split", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True,
+              help="Share of the records held out (stratified) for evaluation; 0 needs --cv or --eval.")
+@click.option("--cv", type=click.IntRange(2), default=None, help="Also give K-fold cross-validated figures.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (splits, folds, models).")
+@click.option("--features", type=click.Choice(["words", "syllables", "terms"]), default=None,
+              help="Tokens: segmented words, syllables, or both (default: words).")
+@click.option("--ngrams", type=click.IntRange(1, 3), default=None, help="Use 1..N-grams of the tokens (default: 2).")
+@click.option("--classifier", type=click.Choice(["svm", "logreg", "sgd"]), default=None,
+              help="Linear model (default: svm, a calibrated LinearSVC).")
+@click.option("-C", "C", type=click.FloatRange(0, min_open=True), default=None, help="Inverse regularisation strength.")
+@click.option("--min-df", type=click.IntRange(1), default=None, help="Drop terms in fewer records (default: 2).")
+@click.option("--max-features", type=click.IntRange(1), default=None, help="Keep at most N terms.")
+@CACHE_OPTION
+@NO_CACHE_OPTION
+@JOBS_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the model card as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@friendly_errors
+def train(sources, out_dir, label_field, eval_sources, eval_split, cv, seed, features, ngrams, classifier, C,
+          min_df, max_features, cache_dir, no_cache, jobs, as_json, quiet):
+    """Train a topic model on labelled corpora and save it with its model card.
+
+    Records with a list in 'labels' give a multi-label model (an article may have
+    several topics or none); a string field (--label-field label) a single-label one.
+    The model is evaluated on records it was not trained on and the figures are saved
+    in DIR/model.json.
+
+    \b
+    Examples:
+        mttq-nlp train corpus/ --out models/front-topics --cv 5
+        mttq-nlp train vntc/train.jsonl.gz --label-field label --eval vntc/test.jsonl.gz --out vntc-model
+    """
+    from .classify import train as train_model
+
+    params = {key: value for key, value in {
+        "features": features, "ngram_max": ngrams, "model": classifier, "C": C,
+        "min_df": min_df, "max_features": max_features}.items() if value is not None}
+    command = _train_command(sources, out_dir, {
+        "label_field": label_field if label_field != "labels" else None,
+        "eval": eval_sources, "eval_split": eval_split if eval_split != 0.2 and not eval_sources else None,
+        "cv": cv, "seed": seed or None, "features": features, "ngrams": ngrams, "classifier": classifier,
+        "C": C, "min_df": min_df, "max_features": max_features})
+    stages = _Stages(quiet)
+    result = train_model(
+        list(sources), out_dir, label_field=label_field, eval_sources=list(eval_sources) or None,
+        eval_split=eval_split, cv=cv, seed=seed, params=params, cache_dir=_cache_dir(cache_dir, no_cache),
+        processes=jobs, on_problem=stages.problem, on_stage=stages.stage, on_progress=stages.count, command=command,
+    )
+    stages.done()
+    if not quiet:
+        click.echo(f"model saved to {result.path}", err=True)
+    if as_json:
+        echo_json(result.card)
+        return
+    evaluation = result.card["evaluation"]
+    if evaluation["metrics"]:
+        click.echo(f"Held-out evaluation ({evaluation['method']}):")
+        _print_metrics(evaluation["metrics"])
+    if evaluation["cross_validation"]:
+        summary = evaluation["cross_validation"]
+        click.echo(f"\n{summary['folds']}-fold cross-validation (mean ± std):")
+        for key, value in summary.items():
+            if isinstance(value, dict):
+                click.echo(f"  {key:<16} {value['mean']:.4f} ± {value['std']:.4f}")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@MODEL_OPTION
+@click.option("--label-field", default=None, help="Field with the true topics (default: the model's).")
+@click.option("--json", "as_json", is_flag=True, help="All the figures as one JSON document.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write a self-contained HTML report with charts.")
+@CACHE_OPTION
+@NO_CACHE_OPTION
+@JOBS_OPTION
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@friendly_errors
+def evaluate(sources, model_dir, label_field, as_json, report_file, cache_dir, no_cache, jobs, quiet):
+    """Measure a topic model on a labelled corpus.
+
+    Accuracy (single-label), micro and macro precision, recall and F1, a per-label
+    table with support, and the confusion matrix (single-label) or per-label
+    confusion (multi-label).
+
+    \b
+    Examples:
+        mttq-nlp evaluate labelled.jsonl --model models/front-topics
+        mttq-nlp evaluate vntc/test.jsonl.gz --model vntc-model --json --report vntc.html
+    """
+    from .classify import load_model
+    from .evaluate import evaluate_model
+
+    model = load_model(model_dir)
+    stages = _Stages(quiet)
+    stages.stage(f"evaluating {model}")
+    metrics = evaluate_model(model, list(sources), label_field, cache_dir=_cache_dir(cache_dir, no_cache),
+                             processes=jobs, on_problem=stages.problem, on_progress=stages.count)
+    stages.done()
+    if report_file:
+        from .report import write_report
+
+        write_report(metrics, report_file, model.card)
+        if not quiet:
+            click.echo(f"report written to {report_file}", err=True)
+    if as_json:
+        echo_json(metrics)
+    else:
+        _print_metrics(metrics)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("--text", "texts", multiple=True, help="Classify this text (repeatable).")
+@MODEL_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: {model, articles}.")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="One JSON object per article a line.")
+@click.option("--top-k", type=click.IntRange(1), default=None, help="Show only the N best scores.")
+@click.option("--explain", is_flag=True, help="For each decided label, the terms that weighed most toward it.")
+@click.option("--explain-terms", type=click.IntRange(1), default=8, show_default=True,
+              help="How many terms --explain shows per label.")
+@JOBS_OPTION
+@click.option("-q", "--quiet", is_flag=True, help="No problems or summary on stderr.")
+@friendly_errors
+def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explain_terms, jobs, quiet):
+    """Tag articles with topics: decided labels and a probability per label.
+
+    INPUT is a .txt, .jsonl, .jsonl.gz or .csv file or a folder of them, '-' for JSONL
+    on standard input; or give the text itself with --text.
+
+    \b
+    Examples:
+        mttq-nlp classify --text "Hội nghị hiệp thương lần thứ hai"
+        mttq-nlp classify news.jsonl --jsonl --top-k 3
+        mttq-nlp classify article.txt --explain --model my-model
+    """
+    from .classify import article_text, load_model, prepare_texts
+    from .corpus import Article, Problem, read_corpus
+
+    if as_json and as_jsonl:
+        raise click.UsageError("Use --json or --jsonl, not both.")
+    if not inputs and not texts:
+        raise click.UsageError("Give an INPUT file or folder, '-' for stdin, or --text.")
+    model = load_model(model_dir)
+    stages = _Stages(quiet)
+
+    def articles():
+        for number, value in enumerate(texts, 1):
+            yield Article(id=f"text-{number}", text=value)
+        if inputs:
+            yield from read_corpus(inputs)
+
+    results, read, skipped = [], 0, 0
+
+    def flush(batch):
+        prepared = prepare_texts([article_text(a) for a in batch], model.params, processes=jobs)
+        for article, segmented, prediction in zip(batch, prepared, model.predict_segmented(prepared)):
+            record = {"id": article.id, "labels": prediction.labels, "scores": prediction.top(top_k)}
+            if article.title:
+                record["title"] = article.title
+            if explain:
+                record["explain"] = {
+                    label: [{"term": term, "weight": weight} for term, weight in terms]
+                    for label, terms in model.explain_segmented(segmented, prediction.labels, explain_terms).items()
+                }
+            if as_jsonl:
+                echo_json(record)
+            elif as_json:
+                results.append(record)
+            else:
+                _print_classified(record)
+
+    batch = []
+    for item in articles():
+        if isinstance(item, Problem):
+            if item.level != "warning":
+                read += 1
+                skipped += 1
+            stages.problem(item)
+            continue
+        read += 1
+        batch.append(item)
+        if len(batch) == 256:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+    if as_json:
+        echo_json({"model": str(model.path), "articles": results})
+    if not quiet and inputs:
+        click.echo(f"read {read:,} records: {read - skipped:,} classified, {skipped:,} skipped", err=True)
+    if read and read == skipped:
+        raise click.ClickException("nothing could be classified: every record was skipped (see above)")
+
+
+def _print_classified(record) -> None:
+    heading = record["id"] + (f"  {record['title']}" if record.get("title") else "")
+    click.echo(click.style(heading, bold=True))
+    click.echo("  labels: " + (", ".join(record["labels"]) if record["labels"] else "(none)"))
+    click.echo("  scores: " + ", ".join(f"{label} {score:.3f}" for label, score in record["scores"].items()))
+    for label, terms in record.get("explain", {}).items():
+        shown = ", ".join(f"{t['term']} ({t['weight']:.3f})" for t in terms) or "(no term of the text)"
+        click.echo(f"  why {label}: {shown}")
+    click.echo()

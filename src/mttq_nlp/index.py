@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
+import threading
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -23,6 +28,7 @@ from whoosh.index import LockError
 from . import text as vi
 from .corpus import Article, Problem, read_corpus
 from .errors import IndexLockedError, IndexMissingError, MttqError
+from .locking import IndexLock
 
 __all__ = [
     "DEFAULT_INDEX_DIR",
@@ -30,13 +36,14 @@ __all__ = [
     "index_corpus",
     "open_index",
     "remove_articles",
+    "retag_index",
     "resolve_index_dir",
     "schema",
 ]
 
 DEFAULT_INDEX_DIR = "mttq-index"
 INDEX_DIR_VARIABLE = "MTTQ_NLP_INDEX"
-SCHEMA_VERSION = 1
+DEFAULT_COMMIT_EVERY = 1000
 
 
 class SegmentedTokenizer(Tokenizer):
@@ -66,7 +73,7 @@ def schema() -> Schema:
         id=ID(stored=True, unique=True),
         # id + content hash: tells unchanged articles from changed ones without
         # loading stored fields
-        version=ID(),
+        version=ID(stored=True),
         title=TEXT(analyzer=analyzer, phrase=True),
         body=TEXT(analyzer=analyzer, phrase=True),
         title_text=STORED,  # normalised title and text, for display and snippets
@@ -116,6 +123,8 @@ class IndexStats:
     unchanged: int = 0
     skipped: int = 0
     warnings: int = 0
+    committed: int = 0  # articles written and committed
+    interrupted: bool = False
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -163,6 +172,9 @@ def index_corpus(
     rebuild: bool = False,
     strict: bool = False,
     batch_size: int = 256,
+    commit_every: int = DEFAULT_COMMIT_EVERY,
+    jobs: int | None = None,
+    wait: float = 0,
     on_problem: Callable[[Problem], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> IndexStats:
@@ -171,68 +183,92 @@ def index_corpus(
     New articles are added, changed ones (same id, other content) replaced, unchanged
     ones skipped. ``model`` (a ``classify.TopicModel``) tags each article's topics;
     labels given in the data are kept as they are. Problems go to ``on_problem``
-    as they are found; with ``strict`` the first one stops the run before anything
-    is written.
+    as they are found; with ``strict`` the first one stops the run and nothing is
+    committed.
+
+    Work is committed every ``commit_every`` articles, so a killed run keeps what it
+    committed and the next run finishes the job. Segmentation runs in ``jobs``
+    worker processes (default: one per core); the results are written in input order,
+    so the index is the same whatever ``jobs`` is. Ctrl-C stops after the current
+    batch, commits, and returns with ``stats.interrupted`` set. ``rebuild`` builds a
+    new index beside the old one and swaps it in at the end.
     """
     path = resolve_index_dir(index_dir)
     stats = IndexStats()
-    ix = _open_or_create(path, rebuild)
-    try:
-        writer = ix.writer(limitmb=128)
-    except LockError:
-        raise IndexLockedError(
-            f"The index at {path} is being updated by another process; try again when it is done."
-        ) from None
-    try:
-        reader = writer.reader()
-        known_ids = {term.decode("utf-8") for term in reader.lexicon("id")}
-        known_versions = {term.decode("utf-8") for term in reader.lexicon("version")}
-        seen: dict[str, str] = {}
-        batch: list[Article] = []
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    with IndexLock(path, wait=wait), _StopOnInterrupt() as interrupt:
+        target = path.with_name(path.name + ".rebuild") if rebuild else path
+        if rebuild and target.exists():
+            shutil.rmtree(target)  # left by a killed rebuild
+        ix = _open_or_create(target)
+        writer = _Writer(ix, target, commit=not strict)
+        try:
+            reader = ix.reader()
+            known_ids = {term.decode("utf-8") for term in reader.lexicon("id")}
+            known_versions = {term.decode("utf-8") for term in reader.lexicon("version")}
+            reader.close()
+            pipeline = _SegmentingPipeline(jobs)
+            seen: dict[str, str] = {}
+            batch: list[Article] = []
 
-        def report(problem: Problem) -> None:
-            if problem.level == "warning":
-                stats.warnings += 1
-            else:
-                stats.skipped += 1
-                if strict:
-                    raise MttqError(f"{problem} (--strict: nothing was written)")
-            stats.problems.append(problem)
-            if on_problem:
-                on_problem(problem)
+            def report(problem: Problem) -> None:
+                if problem.level == "warning":
+                    stats.warnings += 1
+                else:
+                    stats.skipped += 1
+                    if strict:
+                        raise MttqError(f"{problem} (--strict: nothing was written)")
+                stats.problems.append(problem)
+                if on_problem:
+                    on_problem(problem)
 
-        for item in read_corpus(sources):
-            if isinstance(item, Problem):
-                if item.level == "error":
-                    stats.read += 1
-                report(item)
-                continue
-            stats.read += 1
-            if item.id in seen:
-                report(Problem(item.location, f"duplicate id {item.id!r} (first at {seen[item.id]}); skipped"))
-                continue
-            seen[item.id] = item.location
-            if f"{item.id}\x00{item.content_hash()}" in known_versions:
-                stats.unchanged += 1
-            else:
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    _write_batch(writer, batch, known_ids, model, stats)
-                    batch = []
-            if on_progress:
-                on_progress(stats.read)
-        if batch:
-            _write_batch(writer, batch, known_ids, model, stats)
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
+            def write(done):
+                for articles, segmented in done:
+                    _write_batch(writer, articles, segmented, known_ids, model, stats)
+                    if writer.pending >= commit_every:
+                        writer.commit()
+                        stats.committed = stats.indexed + stats.updated
+
+            for item in read_corpus(sources):
+                if isinstance(item, Problem):
+                    if item.level == "error":
+                        stats.read += 1
+                    report(item)
+                    continue
+                stats.read += 1
+                if item.id in seen:
+                    report(Problem(item.location, f"duplicate id {item.id!r} (first at {seen[item.id]}); skipped"))
+                    continue
+                seen[item.id] = item.location
+                if f"{item.id}\x00{item.content_hash()}" in known_versions:
+                    stats.unchanged += 1
+                else:
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        write(pipeline.submit(batch))
+                        batch = []
+                if on_progress:
+                    on_progress(stats.read)
+                if interrupt.requested:
+                    stats.interrupted = True
+                    break
+            if batch:
+                write(pipeline.submit(batch))
+            write(pipeline.drain())
+            pipeline.close()
+            writer.commit(final=True)
+            stats.committed = stats.indexed + stats.updated
+        except BaseException:
+            writer.cancel()
+            raise
+        if rebuild:
+            _swap(target, path)
     return stats
 
 
-def _open_or_create(path: Path, rebuild: bool):
+def _open_or_create(path: Path):
     try:
-        if rebuild or not whoosh_index.exists_in(str(path)):
+        if not whoosh_index.exists_in(str(path)):
             path.mkdir(parents=True, exist_ok=True)
             return whoosh_index.create_in(str(path), schema())
         return whoosh_index.open_dir(str(path))
@@ -240,8 +276,134 @@ def _open_or_create(path: Path, rebuild: bool):
         raise MttqError(f"Cannot write the index at {path}: {error.strerror or error}.") from error
 
 
-def _write_batch(writer, batch: list[Article], known_ids: set[str], model, stats: IndexStats) -> None:
-    segmented = [(vi.segmented(a.title), vi.segmented(a.text)) for a in batch]
+def _swap(new: Path, old: Path) -> None:
+    """Put a rebuilt index in place of the old one."""
+    retired = old.with_name(old.name + ".old")
+    if retired.exists():
+        shutil.rmtree(retired)
+    if old.exists():
+        old.rename(retired)
+    new.rename(old)
+    if retired.exists():
+        shutil.rmtree(retired)
+
+
+class _Writer:
+    """A Whoosh writer that commits in batches and turns I/O errors into clear ones."""
+
+    def __init__(self, ix, path: Path, commit: bool = True):
+        self.ix, self.path, self.commit_batches = ix, path, commit
+        self.pending = 0
+        self.writer = self._open()
+
+    def _open(self):
+        try:
+            return self.ix.writer(limitmb=128)
+        except LockError:
+            raise IndexLockedError(f"The index at {self.path} is locked by another writer; try again later.") from None
+        except OSError as error:
+            raise self._io_error(error) from error
+
+    def _io_error(self, error: OSError) -> MttqError:
+        return MttqError(
+            f"Cannot write the index at {self.path}: {error.strerror or error}. "
+            "The index still holds what was last committed; fix the cause (disk space, "
+            "permissions) and run the same command again to finish."
+        )
+
+    def add(self, doc: dict, update: bool) -> None:
+        try:
+            (self.writer.update_document if update else self.writer.add_document)(**doc)
+        except OSError as error:
+            raise self._io_error(error) from error
+        self.pending += 1
+
+    def commit(self, final: bool = False) -> None:
+        if not (self.commit_batches or final):
+            return
+        try:
+            self.writer.commit()
+        except OSError as error:
+            self.writer = None
+            raise self._io_error(error) from error
+        self.pending = 0
+        self.writer = None if final else self._open()
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.cancel()
+            except Exception:  # the writer is being abandoned anyway
+                pass
+            self.writer = None
+
+
+def _segment_batch(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Segment the titles and texts of a batch (in a worker process)."""
+    return [(vi.segmented(title), vi.segmented(body)) for title, body in pairs]
+
+
+def _ignore_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+
+
+class _SegmentingPipeline:
+    """Segments batches in worker processes while the caller writes earlier ones.
+
+    ``submit`` returns the batches that are done, in submission order; ``drain``
+    the rest. With one job, or for a single batch, everything runs in-process.
+    """
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = None
+        self.queue: deque = deque()
+
+    def submit(self, articles: list[Article]):
+        pairs = [(a.title, a.text) for a in articles]
+        if self.jobs == 1:
+            return [(articles, _segment_batch(pairs))]
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(self.jobs, initializer=_ignore_interrupt)
+        self.queue.append((articles, self.pool.submit(_segment_batch, pairs)))
+        done = []
+        while len(self.queue) > self.jobs:
+            articles, future = self.queue.popleft()
+            done.append((articles, future.result()))
+        return done
+
+    def drain(self):
+        done = [(articles, future.result()) for articles, future in self.queue]
+        self.queue.clear()
+        return done
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+class _StopOnInterrupt:
+    """Turns Ctrl-C into a request to stop after the current batch (main thread only)."""
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _write_batch(writer: _Writer, batch: list[Article], segmented, known_ids: set[str], model, stats: IndexStats) -> None:
     predictions = model.predict_segmented([t + "\n" + b for t, b in segmented]) if model else None
     for i, (article, (title, body)) in enumerate(zip(batch, segmented)):
         prediction = predictions[i] if predictions else None
@@ -249,30 +411,83 @@ def _write_batch(writer, batch: list[Article], known_ids: set[str], model, stats
         topics = article.labels if given else (prediction.labels if prediction else [])
         scores = prediction.scores if prediction else None
         doc = document(article, title, body, topics, scores, given)
-        if article.id in known_ids:
-            writer.update_document(**doc)
+        update = article.id in known_ids
+        writer.add(doc, update)
+        if update:
             stats.updated += 1
         else:
-            writer.add_document(**doc)
             stats.indexed += 1
 
 
-def remove_articles(ids: Iterable[str], index_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+def retag_index(
+    index_dir: str | os.PathLike | None = None,
+    *,
+    model,
+    batch_size: int = 256,
+    wait: float = 0,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-apply ``model`` to every article of an index, from the stored segmented text,
+    without re-reading the sources. Labels given in the data stay; their scores are
+    updated. Returns the number of articles whose topics changed."""
+    path = resolve_index_dir(index_dir)
+    ix = open_index(path)
+    changed = 0
+    with IndexLock(path, wait=wait):
+        writer = _Writer(ix, path, commit=False)
+        try:
+            with ix.searcher() as searcher:
+                stored = [fields for _, fields in searcher.reader().iter_docs()]
+            for start in range(0, len(stored), batch_size):
+                chunk = stored[start:start + batch_size]
+                predictions = model.predict_segmented([f.get("segmented", "") for f in chunk])
+                for fields, prediction in zip(chunk, predictions):
+                    doc = _document_from_stored(fields)
+                    if not fields.get("topics_given"):
+                        new_topics = ",".join(prediction.labels)
+                        changed += new_topics != fields.get("topics", "")
+                        doc["topics"] = new_topics
+                    doc["topic_scores"] = json.dumps(prediction.scores)
+                    writer.add(doc, update=True)
+                if on_progress:
+                    on_progress(start + len(chunk))
+            writer.commit(final=True)
+        except BaseException:
+            writer.cancel()
+            raise
+    return changed
+
+
+def _document_from_stored(fields: dict) -> dict:
+    """A whole Whoosh document again, from an article's stored fields."""
+    title, _, body = fields.get("segmented", "").partition("\n")
+    doc = {name: fields[name] for name in
+           ("id", "version", "title_text", "text", "segmented", "source", "url", "topics", "topic_scores", "topics_given")
+           if name in fields}
+    doc.update(title=title, body=body, source_key=source_key(fields.get("source", "")))
+    if fields.get("date"):
+        doc["date"] = fields["date"]
+        doc["year"] = str(fields["date"].year)
+    return doc
+
+
+def remove_articles(
+    ids: Iterable[str], index_dir: str | os.PathLike | None = None, *, wait: float = 0
+) -> tuple[list[str], list[str]]:
     """Delete articles by id. Returns (removed, not found)."""
-    ix = open_index(index_dir)
-    try:
-        writer = ix.writer()
-    except LockError:
-        raise IndexLockedError("The index is being updated by another process; try again when it is done.") from None
+    path = resolve_index_dir(index_dir)
+    ix = open_index(path)
     removed, missing = [], []
-    try:
-        for article_id in ids:
-            if writer.delete_by_term("id", article_id):
-                removed.append(article_id)
-            else:
-                missing.append(article_id)
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
+    with IndexLock(path, wait=wait):
+        writer = _Writer(ix, path)
+        try:
+            for article_id in ids:
+                if writer.writer.delete_by_term("id", article_id):
+                    removed.append(article_id)
+                else:
+                    missing.append(article_id)
+            writer.commit(final=True)
+        except BaseException:
+            writer.cancel()
+            raise
     return removed, missing
