@@ -605,3 +605,83 @@ def _print_classified(record) -> None:
         shown = ", ".join(f"{t['term']} ({t['weight']:.3f})" for t in terms) or "(no term of the text)"
         click.echo(f"  why {label}: {shown}")
     click.echo()
+
+
+# --- label -------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
+              help="Rules file, TOML (default: the shipped rules for the 8 topics).")
+@click.option("--out", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="JSONL file to write ('-': standard output).")
+@click.option("--eval", "evaluate", is_flag=True,
+              help="Compare with the records' own 'labels': precision, recall, F1 per topic.")
+@click.option("--json", "as_json", is_flag=True, help="Print the --eval figures as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+@friendly_errors
+def label(sources, rules_file, out, evaluate, as_json, quiet):
+    """Give articles provisional topics from keyword and phrase rules.
+
+    Each record is written with its fields, 'labels' (the rules' topics; labels the
+    input had are kept as 'given_labels') and 'rule_hits' (per topic: score and terms
+    found). Matching ignores case, accents and tone-mark placement. Train a model on
+    the output: mttq-nlp train labelled.jsonl --out my-model.
+
+    \b
+    Examples:
+        mttq-nlp label news/ --out labelled.jsonl
+        mttq-nlp label news/ --rules my-rules.toml --out labelled.jsonl
+        mttq-nlp label corpus/ --out /dev/null --eval     # how good are the rules?
+    """
+    from .rules import format_report, label_corpus
+
+    def report(problem):
+        if not quiet:
+            click.echo(str(problem), err=True)
+
+    stats, figures = label_corpus(list(sources), out, rules_file, evaluate=evaluate, on_problem=report)
+    if not quiet:
+        counts = ", ".join(f"{code} {n}" for code, n in sorted(stats.per_topic.items())) or "-"
+        click.echo(f"{stats.summary()}\ntopics: {counts}", err=True)
+    if evaluate:
+        stream_is_data = out == "-"  # the records are on stdout: the figures go to stderr
+        if figures is None:
+            raise click.ClickException("--eval: no record has gold 'labels' to compare the rules with.")
+        if as_json:
+            click.echo(json.dumps(figures, ensure_ascii=False), err=stream_is_data)
+        else:
+            click.echo(format_report(figures), err=stream_is_data)
+    if stats.read and stats.read == stats.skipped:
+        raise click.ClickException("nothing could be labelled: every record was skipped (see above)")
+
+
+# --- topics ------------------------------------------------------------------------
+
+@cli.command()
+@INDEX_DIR_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: {articles, without_topic, topics}.")
+@friendly_errors
+def topics(index_dir, as_json):
+    """List the topic codes with their names and article counts in the index.
+
+    'given' counts articles whose data had the topic, 'predicted' those tagged by
+    the model.
+
+    \b
+    Examples:
+        mttq-nlp topics
+        mttq-nlp topics --index-dir ~/mttq-index --json
+    """
+    from .topics import count_topics
+
+    summary = count_topics(index_dir)
+    if as_json:
+        echo_json(summary.to_dict())
+        return
+    width = max(len(t.code) for t in summary.topics)
+    name_width = max(len(t.name) for t in summary.topics)
+    click.echo(f"{'code':<{width}}  {'name':<{name_width}}  {'articles':>8}  {'given':>6}  {'predicted':>9}")
+    for t in summary.topics:
+        click.echo(f"{t.code:<{width}}  {t.name:<{name_width}}  {t.count:>8,}  {t.given:>6,}  {t.predicted:>9,}")
+    click.echo(f"{summary.articles:,} articles in the index, {summary.without_topic:,} with no topic")
