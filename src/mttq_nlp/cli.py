@@ -83,6 +83,7 @@ def cli():
 @INDEX_DIR_OPTION
 @click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
               help="Topic model folder (default: the bundled Front model).")
+@click.option("--no-topics", is_flag=True, help="Do not tag topics (given labels are still kept).")
 @click.option("--rebuild", is_flag=True, help="Build a new index from scratch (the old one serves until it is done).")
 @click.option("--retag", is_flag=True, help="Re-apply the topic model to the index; no SOURCES are read.")
 @click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read; commit nothing.")
@@ -94,7 +95,7 @@ def cli():
               help="If another process is writing the index, wait this long for it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
 @friendly_errors
-def index(sources, index_dir, model_dir, rebuild, retag, strict, commit_every, jobs, wait, quiet):
+def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, commit_every, jobs, wait, quiet):
     """Index a news corpus for search, tagging each article's topics.
 
     SOURCES are .txt, .jsonl, .jsonl.gz or .csv files, or folders of them (searched
@@ -123,7 +124,7 @@ def index(sources, index_dir, model_dir, rebuild, retag, strict, commit_every, j
             click.echo(f"{where}: re-tagged; topics changed for {changed} article(s)", err=True)
         return
     sources = list(sources) or [str(bundled_corpus())]
-    model = _load_model_for_index(model_dir, quiet)
+    model = None if no_topics else _load_model_for_index(model_dir, quiet)
     progress = Progress("indexing", quiet)
 
     def report(problem):
@@ -685,3 +686,32 @@ def topics(index_dir, as_json):
     for t in summary.topics:
         click.echo(f"{t.code:<{width}}  {t.name:<{name_width}}  {t.count:>8,}  {t.given:>6,}  {t.predicted:>9,}")
     click.echo(f"{summary.articles:,} articles in the index, {summary.without_topic:,} with no topic")
+
+
+# --- serve -------------------------------------------------------------------------
+
+@cli.command()
+@INDEX_DIR_OPTION
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+              help="Topic model folder for the classify page (default: the bundled Front model).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 opens the server to the network.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@friendly_errors
+def serve(index_dir, model_dir, host, port):
+    """Serve the search page, the classify page and the JSON API in a browser.
+
+    Read-only: nothing is written to the index or the model. Needs the web extra:
+    pip install 'mttq-nlp[web]'.
+
+    \b
+    Examples:
+        mttq-nlp serve                      # then open http://127.0.0.1:8000/
+        mttq-nlp serve --index-dir ~/mttq-index --port 8080
+    """
+    try:
+        from .server import serve as run_server
+    except ImportError as error:
+        raise click.ClickException(f"The web server needs FastAPI and uvicorn ({error}). "
+                                   "Install them: pip install 'mttq-nlp[web]'") from error
+    run_server(index_dir, model_dir, host=host, port=port, echo=lambda line: click.echo(line, err=True))
