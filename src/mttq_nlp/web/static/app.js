@@ -1,0 +1,19 @@
+// Small keyboard helpers; every page works without this script.
+document.addEventListener("keydown", function (event) {
+  var target = event.target;
+  var typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
+  // "/" jumps to the search box, as on many search sites
+  if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    var box = document.getElementById("q");
+    if (box) {
+      event.preventDefault();
+      box.focus();
+      box.select();
+    }
+  }
+  // Ctrl+Enter (or Cmd+Enter) sends the classify form
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target && target.tagName === "TEXTAREA" && target.form) {
+    event.preventDefault();
+    target.form.requestSubmit ? target.form.requestSubmit() : target.form.submit();
+  }
+});
