@@ -116,3 +116,9 @@ def test_missing_and_unsupported_sources_are_clear_errors(tmp_path):
 
 def test_content_id_is_stable():
     assert content_id("T", "x") == content_id("T", "x") != content_id("T", "y")
+
+
+def test_content_id_ignores_normalisation_differences():
+    import unicodedata
+
+    assert content_id("Hoà giải", "thuỷ lợi") == content_id("Hòa giải", unicodedata.normalize("NFD", "thủy lợi"))

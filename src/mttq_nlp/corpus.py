@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import CorpusError
+from .text import normalize
 
 __all__ = ["Article", "Problem", "read_corpus", "find_files", "content_id", "SUFFIXES"]
 
 SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
 STDIN = "-"
-MAX_RECORD_CHARS = 50_000_000  # larger than any news article; guards memory
+MAX_RECORD_CHARS = 5_000_000  # 100 times a long news article; guards time and memory
 
 
 @dataclass
@@ -69,8 +70,9 @@ class Problem:
 
 
 def content_id(title: str, text: str) -> str:
-    """A stable id for a record without one, derived from its content."""
-    digest = hashlib.sha1(f"{title}\n{text}".encode("utf-8")).hexdigest()
+    """A stable id for a record without one, derived from its normalised content
+    (so an NFD copy or one in the other tone placement gets the same id)."""
+    digest = hashlib.sha1(normalize(f"{title.strip()}\n{text.strip()}").encode("utf-8")).hexdigest()
     return f"doc-{digest[:16]}"
 
 
@@ -153,7 +155,7 @@ def _read_bytes(path: str) -> bytes:
     with open(path, "rb") as handle:
         data = handle.read(MAX_RECORD_CHARS * 4 + 1)
     if len(data) > MAX_RECORD_CHARS * 4:
-        raise _Unreadable(0, "file too large for one .txt or .csv (over 200 MB); split it or use JSONL")
+        raise _Unreadable(0, f"file too large for one .txt or .csv (over {MAX_RECORD_CHARS * 4:,} bytes); split it or use JSONL")
     return data
 
 
@@ -347,7 +349,8 @@ def _article(where: str, record) -> Iterator[Article | Problem]:
         yield Problem(where, "empty 'text'")
         return
     if len(text) > MAX_RECORD_CHARS:
-        yield Problem(where, f"'text' has {len(text):,} characters, over the limit of {MAX_RECORD_CHARS:,}")
+        yield Problem(where, f"'text' has {len(text):,} characters, over the limit of {MAX_RECORD_CHARS:,}: "
+                      "split the article, or check that it is one article")
         return
 
     warnings = []
