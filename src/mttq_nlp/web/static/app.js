@@ -17,3 +17,16 @@ document.addEventListener("keydown", function (event) {
     target.form.requestSubmit ? target.form.requestSubmit() : target.form.submit();
   }
 });
+
+// Empty fields (an unset date) stay out of the URL, so that it is short to share.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form || (form.method || "get").toLowerCase() !== "get") return;
+  Array.prototype.forEach.call(form.elements, function (field) {
+    if (field.name && field.value === "" && field.tagName === "INPUT") field.disabled = true;
+  });
+  // re-enable them if the page comes back from the back/forward cache
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(form.elements, function (field) { field.disabled = false; });
+  }, { once: true });
+});
