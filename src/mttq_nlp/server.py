@@ -96,15 +96,20 @@ class WebState:
         with self._lock:
             if self._searcher is None:
                 self._searcher = Searcher(self.index_dir)
-            elif time.monotonic() - self._checked >= REFRESH_EVERY:
-                try:
-                    if not self._searcher.searcher.up_to_date():
-                        self._searcher.refresh()
-                except Exception:  # the index vanished or is being rebuilt: reopen next time
-                    self._searcher = None
-                    raise IndexMissingError(f"The index cannot be read right now. {NO_INDEX_HINT}") from None
+            elif time.monotonic() - self._checked >= REFRESH_EVERY and not self._up_to_date():
+                # A new searcher rather than Searcher.refresh(): refreshing closes the
+                # segment readers it does not reuse, which requests still running on the
+                # old searcher may be reading. The old one is left to them (and to GC).
+                self._searcher = None
+                self._searcher = Searcher(self.index_dir)
             self._checked = time.monotonic()
             return self._searcher
+
+    def _up_to_date(self) -> bool:
+        try:
+            return self._searcher.searcher.up_to_date()
+        except Exception:  # the index vanished or is being replaced: open it again
+            return False
 
     def model(self):
         """The topic model; raises ``ModelError`` when there is none (checked again on each call
