@@ -33,7 +33,10 @@ __all__ = ["Hit", "SearchResult", "Searcher", "parse_query", "search"]
 MAX_QUERY_CHARS = 1000  # longer queries are cut: no one types more, and cost grows with length
 MAX_QUERY_TERMS = 64
 TITLE_BOOST = 2.5
-ALL_WORDS_BOOST = 2.0  # extra weight for documents with every word of a query
+# Documents with every word of a query rank above those missing one: their score
+# gets this constant added (BM25 scores stay far below it).
+ALL_WORDS_TIER = 1000.0
+ADJACENT_BOOST = 3.0  # extra weight for two query syllables side by side, as typed
 FIELDS = ("title", "body")
 
 
@@ -90,12 +93,15 @@ class _Parser:
     def peek(self):
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
-    def parse(self) -> Group:
+    def parse(self):
         node = self.or_expr()
         while self.peek() is not None:  # a stray ")"
             self.i += 1
-            more = self.or_expr()
-            node = Group("BAG", [node, more])
+            node = Group("BAG", [node, self.or_expr()])
+        if _empty(node) or (isinstance(node, Group) and all(_empty(c) for c in node.children)):
+            # only operators and brackets: search them as words
+            words = " ".join(t.strip('"()') for t in self.tokens if t.strip('"()'))
+            return Words(words) if words else Group("OR", [])
         return node
 
     def or_expr(self) -> Group:
@@ -131,7 +137,7 @@ class _Parser:
             else:
                 items.append(node)
             required_next = False
-        items = [c for c in items if not _empty(c)]
+        items = _merge_words([c for c in items if not _empty(c)])
         return items[0] if len(items) == 1 else Group("BAG", items)
 
     def unary(self):
@@ -177,6 +183,19 @@ class _Parser:
             inner = token.strip('"').strip()
             return Phrase(inner) if inner else None
         return Words(token)
+
+
+def _merge_words(items: list) -> list:
+    """Neighbouring plain words form one query text, so that they are segmented,
+    matched side by side and expanded (abbreviations) together."""
+    merged: list = []
+    for item in items:
+        previous = merged[-1] if merged else None
+        if isinstance(item, Words) and isinstance(previous, Words) and previous.field == item.field:
+            merged[-1] = Words(previous.text + " " + item.text, item.field)
+        else:
+            merged.append(item)
+    return merged
 
 
 def _empty(node) -> bool:
@@ -227,9 +246,16 @@ def _words_query(text: str, fields) -> Q.Query | None:
     # multi-syllable words as the segmenter sees them
     if len(syllables) > 1:
         for word in vi.segment(" ".join(syllables)):
-            if len(word) > 1:
+            if len(word) > 2:  # two-syllable words come from the pairs below
                 compound = "_".join(w.lower() for w in word)
                 extras.append(_syllable_query(compound, fields))
+    # syllables side by side, as in the query, weigh more than scattered ones
+    for first, second in zip(syllables, syllables[1:]):
+        pair = _phrase_query([first, second], fields)
+        pair.boost = ADJACENT_BOOST
+        extras.append(pair)
+        # ... and the two-syllable word they make, if the documents' segmenter saw one
+        extras.append(_syllable_query(first + "_" + second, fields))
     # abbreviations <-> long forms: an alternative for the span it covers
     for start, end, alternative in vi.expand_abbreviations(syllables):
         span = Q.And(clauses[start:end]) if end - start > 1 else clauses[start]
@@ -242,7 +268,7 @@ def _words_query(text: str, fields) -> Q.Query | None:
     ranked = Q.Or(clauses + extras)
     if len(clauses) == 1:
         return ranked
-    return Q.Or([ranked, Q.And(clauses, boost=ALL_WORDS_BOOST)])
+    return Q.Or([ranked, Q.ConstantScoreQuery(Q.And(clauses), ALL_WORDS_TIER)])
 
 
 def _compile(node) -> tuple[Q.Query | None, list[Filter]]:
@@ -288,7 +314,7 @@ def _compile(node) -> tuple[Q.Query | None, list[Filter]]:
 def _bag(children: list[Q.Query]) -> Q.Query:
     if len(children) == 1:
         return children[0]
-    return Q.Or([Q.Or(children), Q.And(children, boost=ALL_WORDS_BOOST)])
+    return Q.Or([Q.Or(children), Q.ConstantScoreQuery(Q.And(children), ALL_WORDS_TIER)])
 
 
 # --- searching ---------------------------------------------------------------------
@@ -474,9 +500,8 @@ def _snippet_terms(tree) -> list[list[str]]:
     def walk(node):
         if isinstance(node, (Words, Phrase)):
             words = [vi.fold(w) for w in _query_terms(node.text)]
-            if isinstance(node, Phrase):
-                out.append(words)
-            else:
+            out.append(words)
+            if isinstance(node, Words) and len(words) > 1:
                 out.extend([w] for w in words)
                 for _, _, alternative in vi.expand_abbreviations(_query_terms(node.text)):
                     out.append([vi.fold(w) for w in alternative])
@@ -495,25 +520,27 @@ def make_snippet(body: str, term_sequences: list[list[str]], width: int = SNIPPE
     lowered = vi.fold(body).lower()
     if len(lowered) != len(body):  # a few characters lower-case to two: keep offsets
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in vi.fold(body))
-    spans = []
+    spans = []  # (start, end, weight): a longer sequence found weighs more
     for sequence in term_sequences:
         pattern = r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, sequence)) + r"(?![^\W_])"
-        for match in re.finditer(pattern, lowered):
-            spans.append((match.start(), match.end()))
-            if len(spans) > 500:
+        for count, match in enumerate(re.finditer(pattern, lowered)):
+            if count >= 200:
                 break
+            spans.append((match.start(), match.end(), len(sequence) ** 2))
     spans.sort()
     if not spans:
         cut = body[:width]
         return (cut.rsplit(" ", 1)[0] + " …") if len(body) > width else cut, []
     # the window holding the most matches
-    best_start, best_count = spans[0][0], 0
+    best_start, best_weight, weight = spans[0][0], 0, 0
     j = 0
-    for i, (start, _) in enumerate(spans):
-        while spans[j][0] < start - width:
+    for start, _, w in spans:
+        weight += w
+        while spans[j][0] < start - width * 3 // 4:
+            weight -= spans[j][2]
             j += 1
-        if i - j + 1 > best_count:
-            best_count, best_start = i - j + 1, spans[j][0]
+        if weight > best_weight:
+            best_weight, best_start = weight, spans[j][0]
     start = max(0, best_start - width // 4)
     if start > 0:
         space = body.rfind(" ", 0, start)
@@ -523,7 +550,7 @@ def make_snippet(body: str, term_sequences: list[list[str]], width: int = SNIPPE
         space = body.rfind(" ", start, end)
         end = space if space > start + width // 2 else end
     window = body[start:end].replace("\n", " ")
-    inside = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
+    inside = sorted((a - start, b - start) for a, b, _ in spans if a >= start and b <= end)
     merged: list[tuple[int, int]] = []
     for a, b in inside:
         if merged and a <= merged[-1][1]:
