@@ -98,7 +98,12 @@ def main(argv=None) -> None:
           f"{sum(1 for g in gold if len(g) > 1)} have two or more. Labels that occur: "
           f"{', '.join(f'`{c}`' for c in present)}; macro averages are over these. "
           "The model was not trained on these articles.\n")
-    print(f"Model: `{model.path}` ({card.get('params', {}).get('model')}, "
+    shown = model.path
+    try:
+        shown = Path(model.path).resolve().relative_to(HERE.parent)
+    except ValueError:
+        pass
+    print(f"Model: `{shown}` ({card.get('params', {}).get('model')}, "
           f"{card.get('params', {}).get('features')} features), trained with "
           f"`{card.get('command')}`; predicted in {seconds:.1f} s.\n")
     print("## The default model\n")
