@@ -176,6 +176,8 @@ class TopicModel:
     def predict_segmented(self, segmented_texts: Sequence[str]) -> list[Prediction]:
         """Predict the topics of a batch of texts segmented by ``text.segmented``
         (``title + "\\n" + text``), vectorised in one go."""
+        if not segmented_texts:
+            return []
         matrix = self.vectorizer_.transform(list(segmented_texts))
         probabilities = self._probabilities(matrix)
         return [
@@ -598,7 +600,7 @@ def read_labelled(sources, label_field: str = "labels", *, on_problem: Callable[
         labels = sorted(set(targets))
     if not articles or not labels:
         raise TrainingError(
-            f"No labelled records: none of the {read} records has a value in {label_field!r}. "
+            f"No labelled records: none of the {read} records has a topic in {label_field!r}. "
             "Label some records (e.g. \"labels\": [\"bau-cu\"]) or name another field with --label-field."
         )
     return LabelledData(articles, targets, multilabel, labels, read, skipped, unlabelled)
