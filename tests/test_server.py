@@ -207,10 +207,20 @@ def test_classify_bad_body_is_400(client, body, message):
     assert response.json() == {"detail": message}
 
 
-def test_huge_body_is_413(client):
-    response = client.post("/api/classify", content=b"x" * 1_000_001, headers={"content-type": "application/json"})
+@pytest.mark.parametrize("path", ["/api/classify", "/classify"])
+@pytest.mark.parametrize("chunked", [False, True], ids=["with-length", "chunked"])
+def test_huge_body_is_413(client, path, chunked):
+    body = b"x" * 1_000_001
+    content = (body[i:i + 65536] for i in range(0, len(body), 65536)) if chunked else body
+    response = client.post(path, content=content, headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json() == {"detail": "Request body over 1,000,000 bytes."}
+
+
+def test_chunked_body_within_the_limit_is_read(client):
+    chunks = (part for part in [b'{"te', '"xt": "phản biện"}'.encode()[1:]])
+    response = client.post("/api/classify", content=chunks, headers={"content-type": "application/json"})
+    assert response.status_code == 503  # read and parsed: only the model is missing
 
 
 def test_classify_with_model(web_index, topic_model):
@@ -411,8 +421,11 @@ def test_search_form_toggles():
 def test_serve_command_binds_localhost(monkeypatch, tmp_path):
     calls = {}
     monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.update(options))
-    result = CliRunner().invoke(cli, ["serve", "--index-dir", str(tmp_path / "none")], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["serve", "--index-dir", str(tmp_path / "none"), "--model", str(tmp_path / "nm")],
+                                catch_exceptions=False)
     assert result.exit_code == 0
     assert (calls["host"], calls["port"]) == ("127.0.0.1", 8000)
     assert "serving on http://127.0.0.1:8000/" in result.stderr
     assert f"note: No index at {tmp_path / 'none'}. Run 'mttq-nlp index' first" in result.stderr
+    assert f"note: the classify page is off until there is a topic model (No topic model at {tmp_path / 'nm'}." \
+        in result.stderr

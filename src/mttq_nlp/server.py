@@ -330,11 +330,10 @@ def create_app(index_dir=None, model_dir=None) -> FastAPI:
             problems.append(f"{where}: {item.get('msg')}" if where else str(item.get("msg")))
         return error_response(request, 400, "; ".join(problems) or "Bad request.")
 
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
     @app.middleware("http")
-    async def limits_and_headers(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"Request body over {MAX_BODY_BYTES:,} bytes."}, status_code=413)
+    async def security_headers(request: Request, call_next):
         response = await call_next(request)
         response.headers.setdefault(
             "Content-Security-Policy",
@@ -459,6 +458,52 @@ def create_app(index_dir=None, model_dir=None) -> FastAPI:
     return app
 
 
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes gets 413 before the app reads it,
+    whether it declares its length or comes in chunks."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await self._too_large(send)
+        if length is not None:
+            return await self.app(scope, receive, send)
+        # no declared length (chunked): read it here, up to the limit, then hand it on
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                return await self._too_large(send)
+            if not message.get("more_body"):
+                break
+        body, sent = b"".join(chunks), False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send):
+        response = JSONResponse({"detail": f"Request body over {self.limit:,} bytes."}, status_code=413)
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
 def _clamp_page(value: str) -> int:
     try:
         return min(max(int(value), 1), MAX_PAGE)
@@ -488,6 +533,10 @@ def serve(index_dir=None, model_dir=None, host: str = "127.0.0.1", port: int = 8
         app.state.web.searcher()
     except MttqError as error:  # the server still starts: pages say how to build the index
         echo(f"note: {error}")
+    try:
+        app.state.web.model()  # loaded now rather than on the first classify request
+    except (MttqError, ImportError) as error:
+        echo(f"note: the classify page is off until there is a topic model ({error})")
     shown = f"[{host}]" if ":" in host else host
     echo(f"mttq-nlp: serving on http://{shown}:{port}/ (API docs: /docs; Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", limit_concurrency=64,
