@@ -119,6 +119,8 @@ def test_topic_facet_filters_and_second_click_removes(page):
 
 def test_open_an_article_with_the_keyboard(page):
     page.goto("/?q=covid")
+    page.keyboard.press("/")  # jumps to the search box
+    expect(page.locator("#q")).to_be_focused()
     link = page.locator(".hit h2 a").first
     link.focus()
     page.keyboard.press("Enter")
