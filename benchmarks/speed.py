@@ -234,11 +234,12 @@ def run_command(command: list[str], **kwargs) -> tuple[float, float, subprocess.
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], stdout=sys.stdout, stderr=sys.stderr)\n"
         "t = time.perf_counter() - t\n"
-        "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps([t, r, p.returncode]), file=sys.stderr)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps([t, u.ru_maxrss / 1024, p.returncode, u.ru_utime + u.ru_stime]), file=sys.stderr)\n"
     )] + command
     out = subprocess.run(wrapper, capture_output=True, text=True, **kwargs)
-    seconds, peak, code = json.loads(out.stderr.strip().splitlines()[-1])
+    seconds, peak, code, cpu = json.loads(out.stderr.strip().splitlines()[-1])
+    out.cpu = cpu
     if code:
         raise RuntimeError(f"{command} failed: {out.stderr[-2000:]}")
     return seconds, peak, out
@@ -333,7 +334,9 @@ def main() -> int:
         name, path = options.stage
         result = STAGES[name](json.loads(Path(path).read_text()))
         own, children = _peak_mb()
-        result.update(own_mb=own, children_mb=children)
+        times = os.times()
+        result.update(own_mb=own, children_mb=children,
+                      cpu=times.user + times.system + times.children_user + times.children_system)
         print(json.dumps(result, ensure_ascii=False))
         return 0
     if options.verify:
@@ -346,6 +349,7 @@ def main() -> int:
     model_dir = options.model or str(default_model_dir())
     load_model(model_dir)  # fails early, and clearly, if there is no model
     work = Path(tempfile.mkdtemp(prefix="mttq-speed-"))
+    load_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
     log = lambda message: print(f"[{dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)  # noqa: E731
     try:
         records = read_records(VNTC, n_articles)
@@ -401,31 +405,33 @@ def main() -> int:
         rows = [
             ("index, naive (1 process, per-article, default Whoosh writer)"
              + (f", first {naive['articles']:,} articles" if naive["articles"] < n else ""),
-             f"{naive['articles']:,}", f"{naive['seconds']:,.1f} s", f"{naive_rate:,.1f} art/s",
+             f"{naive['articles']:,}", f"{naive['seconds']:,.1f} s", f"{naive['cpu']:,.0f} s",
+             f"{naive_rate:,.1f} art/s",
              f"{naive['peak_mb']:,.0f} MB", ""),
             (f"index, project (`index_corpus`, jobs={options.jobs})", f"{project['articles']:,}",
-             f"{project['seconds']:,.1f} s", f"{project_rate:,.1f} art/s ({project_rate / naive_rate:.2f}x naive)",
+             f"{project['seconds']:,.1f} s", f"{project['cpu']:,.0f} s", f"{project_rate:,.1f} art/s ({project_rate / naive_rate:.2f}x naive)",
              f"{project['peak_mb']:,.0f} MB",
              f"≥3x: {ok(project_rate >= 3 * naive_rate)}; < 3 GB: {ok(project['peak_mb'] < 3072)}"),
             ("re-index, unchanged sources", f"{again['articles']:,}", f"{again['seconds']:,.1f} s",
+             f"{again['cpu']:,.0f} s",
              f"{100 * again['seconds'] / project['seconds']:.1f}% of a full run", f"{again['peak_mb']:,.0f} MB",
              f"< 10%: {ok(again['seconds'] < 0.1 * project['seconds'])}"),
             (f"search, warm `Searcher`, {search['queries']} title queries of 2-6 words (half without diacritics)",
-             "", "", f"p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms, max {search['max']:.0f} ms",
+             "", "", "", f"p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms, max {search['max']:.0f} ms",
              f"{search['peak_mb']:,.0f} MB",
              f"p50 < 20 ms: {ok(search['p50'] < 20)}; p95 < 100 ms: {ok(search['p95'] < 100)}"),
-            ("`mttq-nlp search` as a fresh process (median of 5)", "", f"{statistics.median(fresh_times):.2f} s", "",
+            ("`mttq-nlp search` as a fresh process (median of 5)", "", f"{statistics.median(fresh_times):.2f} s", "", "",
              f"{fresh_peak:,.0f} MB", f"< 1.5 s: {ok(statistics.median(fresh_times) < 1.5)}"),
             ("classify, naive per-article loop", f"{naive_classify['articles']:,}",
-             f"{naive_classify['seconds']:,.1f} s", f"{naive_classify_rate:,.1f} art/s",
+             f"{naive_classify['seconds']:,.1f} s", f"{naive_classify['cpu']:,.0f} s", f"{naive_classify_rate:,.1f} art/s",
              f"{naive_classify['peak_mb']:,.0f} MB", ""),
             (f"classify, `mttq-nlp classify --jsonl --jobs {options.jobs}`", f"{len(project_labels):,}",
-             f"{seconds:,.1f} s", f"{classify_rate:,.1f} art/s ({classify_rate / naive_classify_rate:.2f}x naive)",
+             f"{seconds:,.1f} s", f"{out.cpu:,.0f} s", f"{classify_rate:,.1f} art/s ({classify_rate / naive_classify_rate:.2f}x naive)",
              f"{peak:,.0f} MB (+ workers)",
              f"≥3x: {ok(classify_rate >= 3 * naive_classify_rate)}; identical labels: "
              f"{ok(same)}{'' if same else f' ({mismatches} differ)'}"),
         ]
-        header = ["measurement", "articles", "wall time", "rate", "peak RSS", "target met"]
+        header = ["measurement", "articles", "wall time", "CPU time", "rate", "peak RSS", "target met"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         command = "python benchmarks/speed.py" + (" --quick" if options.quick else "") + (
@@ -440,6 +446,10 @@ def main() -> int:
             f"Machine: {machine()}.",
             "",
             *lines,
+            "",
+            f"Load average (other work on the machine) at the start: {load_start}, at the end: "
+            f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}. CPU time: user + system, all processes of "
+            "the measurement; on a busy machine wall time suffers, CPU time much less.",
             "",
             "Peak RSS of the pools: the main process plus the largest worker times the number of workers "
             "(an upper bound). art/s: articles per second, end to end (read, normalise, segment, classify, "

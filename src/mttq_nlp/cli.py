@@ -296,6 +296,7 @@ CACHE_OPTION = click.option(
     help="Keep segmented texts here for the next run (default: ~/.cache/mttq-nlp).",
 )
 NO_CACHE_OPTION = click.option("--no-cache", is_flag=True, help="Neither read nor write the segmentation cache.")
+CLASSIFY_BATCH = 2048
 JOBS_OPTION = click.option("-j", "--jobs", type=click.IntRange(1), default=None,
                            help="Processes that segment large corpora (default: up to 2).")
 
@@ -584,7 +585,7 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
             continue
         read += 1
         batch.append(item)
-        if len(batch) == 256:
+        if len(batch) == CLASSIFY_BATCH:  # large enough for the pool of segmenters
             flush(batch)
             batch = []
     if batch:

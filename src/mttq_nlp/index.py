@@ -46,14 +46,22 @@ INDEX_DIR_VARIABLE = "MTTQ_NLP_INDEX"
 DEFAULT_COMMIT_EVERY = 1000
 
 
+_FOLDED: dict[str, str] = {}  # term -> folded term: a few thousand terms make most of a corpus
+
+
 class SegmentedTokenizer(Tokenizer):
     """Whoosh tokenizer for segmented text: syllables, words, and their folded forms."""
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folds = _FOLDED
         for pos, term in vi.terms(value):
-            folded = vi.fold(term)
+            folded = folds.get(term)
+            if folded is None:
+                if len(folds) > 500_000:
+                    folds.clear()
+                folded = folds[term] = vi.fold(term)
             for form in (term, folded) if folded != term else (term,):
                 token.text = form
                 token.boost = 1.0
@@ -138,8 +146,10 @@ class IndexStats:
 
 
 def document(article: Article, segmented_title: str, segmented_body: str,
-             topics: list[str], scores: dict[str, float] | None, given: bool) -> dict:
-    """The Whoosh document for an article."""
+             topics: list[str], scores: dict[str, float] | None, given: bool,
+             normalized: tuple[str, str] | None = None) -> dict:
+    """The Whoosh document for an article (``normalized``: its title and text already
+    normalised, if they are at hand)."""
     import datetime as dt
 
     doc = dict(
@@ -147,8 +157,8 @@ def document(article: Article, segmented_title: str, segmented_body: str,
         version=f"{article.id}\x00{article.content_hash()}",
         title=segmented_title,
         body=segmented_body,
-        title_text=vi.normalize(article.title),
-        text=vi.normalize(article.text),
+        title_text=normalized[0] if normalized else vi.normalize(article.title),
+        text=normalized[1] if normalized else vi.normalize(article.text),
         segmented=segmented_title + "\n" + segmented_body,
         source=article.source,
         source_key=source_key(article.source),
@@ -338,9 +348,15 @@ class _Writer:
             self.writer = None
 
 
-def _segment_batch(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Segment the titles and texts of a batch (in a worker process)."""
-    return [(vi.segmented(title), vi.segmented(body)) for title, body in pairs]
+def _segment_batch(pairs: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
+    """Segment the titles and texts of a batch (in a worker process): for each article
+    (segmented title, segmented text, normalised title, normalised text)."""
+    out = []
+    for title, body in pairs:
+        title_text, title_segmented = vi.normalized_and_segmented(title)
+        body_text, body_segmented = vi.normalized_and_segmented(body)
+        out.append((title_segmented, body_segmented, title_text, body_text))
+    return out
 
 
 def _ignore_interrupt() -> None:
@@ -404,13 +420,13 @@ class _StopOnInterrupt:
 
 
 def _write_batch(writer: _Writer, batch: list[Article], segmented, known_ids: set[str], model, stats: IndexStats) -> None:
-    predictions = model.predict_segmented([t + "\n" + b for t, b in segmented]) if model else None
-    for i, (article, (title, body)) in enumerate(zip(batch, segmented)):
+    predictions = model.predict_segmented([s[0] + "\n" + s[1] for s in segmented]) if model else None
+    for i, (article, (title, body, title_text, body_text)) in enumerate(zip(batch, segmented)):
         prediction = predictions[i] if predictions else None
         given = article.labels is not None
         topics = article.labels if given else (prediction.labels if prediction else [])
         scores = prediction.scores if prediction else None
-        doc = document(article, title, body, topics, scores, given)
+        doc = document(article, title, body, topics, scores, given, (title_text, body_text))
         update = article.id in known_ids
         writer.add(doc, update)
         if update:

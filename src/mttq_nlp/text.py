@@ -155,6 +155,45 @@ def _segmenter():
 _INT32 = re.compile(r"[+-]?[0-9]+")
 
 
+def _import_word_tokenize():
+    """underthesea's word segmentation modules, without ``underthesea/__init__.py``,
+    which imports every pipeline of the library (POS, NER, chunking, classification,
+    language detection: about 1.2 s, a fresh ``mttq-nlp search`` would wait for it).
+
+    The package and its ``pipeline`` are stood in for by empty modules while the three
+    modules load, then taken out of ``sys.modules``, so that a later ``import
+    underthesea`` runs the real ``__init__`` and finds the same modules.
+    """
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    names = ("underthesea", "underthesea.pipeline")
+    stubs = []
+    if names[0] not in sys.modules:
+        spec = importlib.util.find_spec(names[0])
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("underthesea is not installed")
+        parent = list(spec.submodule_search_locations)
+        for name in names:
+            stub = types.ModuleType(name)
+            stub.__path__ = parent
+            parent = [f"{parent[0]}/pipeline"]
+            sys.modules[name] = stub
+            stubs.append(name)
+    try:
+        # text_normalize first, as underthesea does: the two import each other
+        importlib.import_module("underthesea.pipeline.text_normalize")
+        wt = importlib.import_module("underthesea.pipeline.word_tokenize")
+        regex_tokenize = importlib.import_module("underthesea.pipeline.word_tokenize.regex_tokenize")
+        token_normalize = importlib.import_module("underthesea.pipeline.text_normalize.token_normalize")
+    finally:
+        for name in stubs:
+            del sys.modules[name]
+    return wt, regex_tokenize, token_normalize.token_normalize
+
+
 class _FastWordTokenizer:
     """underthesea's ``word_tokenize(line)``, the same words, about twice as fast.
 
@@ -171,21 +210,19 @@ class _FastWordTokenizer:
         from os.path import dirname, join
 
         import joblib
-        import underthesea.pipeline.word_tokenize as wt
-        from underthesea.pipeline.text_normalize import token_normalize
-        from underthesea.pipeline.word_tokenize import regex_tokenize
+        from underthesea_core import CRFTagger
 
-        if wt.word_tokenize_model is None:
-            from underthesea.models.fast_crf_sequence_tagger import FastCRFSequenceTagger
-
-            model = FastCRFSequenceTagger()
-            model.load(join(dirname(wt.__file__), "models", "ws_crf_vlsp2013_20230727"))
-            wt.word_tokenize_model = model
+        wt, regex_tokenize, token_normalize = _import_word_tokenize()
         folder = join(dirname(wt.__file__), "models", "ws_crf_vlsp2013_20230727")
         if joblib.load(join(folder, "features.bin")) != _CRF_FEATURES:
             raise ValueError("unexpected CRF features")
         self.dictionary = frozenset(joblib.load(join(folder, "dictionary.bin")))
-        self.tag = wt.word_tokenize_model.estimator.tag
+        if wt.word_tokenize_model is not None:
+            tagger = wt.word_tokenize_model.estimator
+        else:
+            tagger = CRFTagger()
+            tagger.load(join(folder, "models.bin"))
+        self.tag = tagger.tag
         self.pattern = regex_tokenize.patterns
         self.token_normalize = token_normalize
         self.normal: dict[str, str] = {}
@@ -296,7 +333,11 @@ def segment(text: str) -> list[list[str]]:
     >>> segment("Hội nghị phản biện xã hội")
     [['Hội', 'nghị'], ['phản', 'biện'], ['xã', 'hội']]
     """
-    text = normalize(text)
+    return _segment_normalized(normalize(text))
+
+
+def _segment_normalized(text: str) -> list[list[str]]:
+    """``segment`` of a text that ``normalize`` already gave."""
     word_tokenize = _segmenter()
     words: list[list[str]] = []
     findall = _WORD_CHARS.findall
@@ -354,6 +395,12 @@ def segmented(text: str) -> str:
     'Ủy_ban Mặt_trận_Tổ_quốc'
     """
     return " ".join("_".join(word) for word in segment(text))
+
+
+def normalized_and_segmented(text: str) -> tuple[str, str]:
+    """``(normalize(text), segmented(text))``, normalising once."""
+    text = normalize(text)
+    return text, " ".join("_".join(word) for word in _segment_normalized(text))
 
 
 def terms(segmented_text: str, *, folded: bool = False) -> list[tuple[int, str]]:
