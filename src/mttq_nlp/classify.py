@@ -74,7 +74,7 @@ DEFAULT_PARAMS = {
     "max_features": 1_000_000,
     "model": "svm",  # svm (LinearSVC, sigmoid-calibrated) | logreg | sgd
     "C": 0.5,
-    "class_weight": None,
+    "class_weight": "balanced",
     "calibration_folds": 3,
     "threshold_folds": 3,
 }
