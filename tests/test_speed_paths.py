@@ -1,0 +1,98 @@
+"""The fast paths give what the plain ones give: segmentation, parallel indexing with a
+model, and batch classification (issue 5)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import write_jsonl
+from mttq_nlp import text as vi
+from mttq_nlp.classify import article_text, train
+from mttq_nlp.cli import cli
+from mttq_nlp.corpus import Article
+from mttq_nlp.index import index_corpus, open_index
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+# tokens where Python and underthesea_core's Rust could disagree on case and digits
+ODD_TOKENS = ["Hà", "HÀ", "hà", "COVID-19", "1A", "iPhone", "H'Mông", "ThS.", "(", "123", "-1", "+5",
+              "2147483647", "2147483648", "²", "½", "١٢", "ǅa", "ß", "İ", "ΑΣ", "Đ", "_", "1.000"]
+
+
+def sample_records(n):
+    records = []
+    for path in sorted(CORPUS.glob("front-news-*.jsonl")):
+        records += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return records[:n]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("speed")
+    source = write_jsonl(folder / "train.jsonl", sample_records(85)[::2])
+    return train([str(source)], folder / "model", seed=0, eval_split=0.2).model
+
+
+def test_fast_segmenter_gives_underthesea_words():
+    from underthesea import word_tokenize
+
+    segmenter = vi._segmenter()
+    assert isinstance(segmenter, vi._FastWordTokenizer)
+    lines = [line for record in sample_records(50) for line in vi.normalize(record["title"] + "\n" + record["text"]).split("\n")
+             if line.strip()]
+    lines += [" ".join(ODD_TOKENS), "MẶT TRẬN TỔ QUỐC VIỆT NAM", "x", "ð Ð"]
+    assert len(lines) > 150
+    for line in lines:
+        assert segmenter(line) == word_tokenize(line), line
+
+
+def test_fast_features_are_underthesea_core_features():
+    import underthesea.pipeline.word_tokenize as wt
+
+    wt.word_tokenize("khởi động")
+    featurizer = wt.word_tokenize_model.featurizer
+    segmenter = vi._segmenter()
+    for tokens in (ODD_TOKENS, ["Một"], ["Một", "hai"], ["Hà", "Nội", "và", "TP", "HCM"]):
+        assert segmenter.features(tokens) == featurizer.process([[[t] for t in tokens]])[0]
+
+
+def stored(path):
+    with open_index(path).searcher() as searcher:
+        return sorted(
+            (doc["id"], doc["version"], doc["segmented"], doc["topics"], doc["topic_scores"], doc["title_text"],
+             doc["text"])
+            for doc in searcher.all_stored_fields()
+        )
+
+
+def test_parallel_and_single_process_give_the_same_index_and_labels(tmp_path, tiny_model):
+    records = [dict(r, id=f"{r['id']}-x", labels=None) for r in sample_records(24)]
+    records = [{k: v for k, v in r.items() if v is not None} for r in records]
+    source = write_jsonl(tmp_path / "a.jsonl", records)
+    index_corpus([source], tmp_path / "one", model=tiny_model, jobs=1, batch_size=8)
+    index_corpus([source], tmp_path / "two", model=tiny_model, jobs=2, batch_size=8)
+    one, two = stored(tmp_path / "one"), stored(tmp_path / "two")
+    assert one == two
+    # and the labels are the model's, article by article
+    by_id = {doc[0]: doc for doc in one}
+    for record in records:
+        segmented = by_id[record["id"]][2]
+        assert by_id[record["id"]][3] == ",".join(tiny_model.predict_segmented([segmented])[0].labels)
+
+
+def test_batch_classify_gives_the_per_article_labels(tmp_path, tiny_model):
+    # more articles than the pool threshold, so the CLI segments in worker processes
+    base = sample_records(60)
+    records = [dict(base[i % len(base)], id=f"c{i}", text=base[i % len(base)]["text"][:100] + f" Số {i}.")
+               for i in range(410)]
+    source = write_jsonl(tmp_path / "c.jsonl", records)
+    result = CliRunner().invoke(cli, ["classify", str(source), "--jsonl", "--model", str(tiny_model.path), "-q",
+                                      "--jobs", "2"], catch_exceptions=False)
+    assert result.exit_code == 0
+    batch = [json.loads(line)["labels"] for line in result.stdout.splitlines()]
+    one_by_one = [tiny_model.predict_segmented([vi.segmented(article_text(Article(id=r["id"], title=r["title"],
+                                                                                  text=r["text"])))])[0].labels
+                  for r in records]
+    assert batch == one_by_one
