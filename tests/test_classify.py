@@ -513,3 +513,14 @@ def _loaded(model):
     if model.path not in _LOADED:
         _LOADED[model.path] = load_model(model.path)
     return _LOADED[model.path]
+
+
+def test_error_label_too_rare_after_the_hold_out(tmp_path):
+    records = single_records() + [{"title": t, "text": "", "label": "van-hoa"}
+                                  for t in ("Phim mới ra rạp", "Triển lãm tranh sơn mài")]
+    with pytest.raises(TrainingError) as error:
+        train([write_jsonl(tmp_path / "a.jsonl", records)], tmp_path / "m", label_field="label", eval_split=0.5)
+    assert str(error.value) == (
+        "After holding out records for evaluation, 'van-hoa' has fewer than 2 training records. "
+        "Add records of these labels, or evaluate on a separate corpus with --eval."
+    )

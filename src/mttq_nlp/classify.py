@@ -606,9 +606,9 @@ def read_labelled(sources, label_field: str = "labels", *, on_problem: Callable[
     return LabelledData(articles, targets, multilabel, labels, read, skipped, unlabelled)
 
 
-def _check_trainable(data: LabelledData) -> None:
+def _check_trainable(data: LabelledData, split: bool = False) -> None:
     """Refuse data that cannot give a model, saying why."""
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = dict.fromkeys(data.labels, 0) if split else {}
     where: dict[str, str] = {}
     for article, target in zip(data.articles, data.targets):
         for code in (target if data.multilabel else [target]):
@@ -629,6 +629,12 @@ def _check_trainable(data: LabelledData) -> None:
                     "add records without it (an article may have no label: \"labels\": [])."
                 )
     once = sorted(code for code, count in counts.items() if count < 2)
+    if once and split:
+        raise TrainingError(
+            f"After holding out records for evaluation, {', '.join(map(repr, once))} "
+            f"{'has' if len(once) == 1 else 'have'} fewer than 2 training records. "
+            "Add records of these labels, or evaluate on a separate corpus with --eval."
+        )
     if once:
         shown = ", ".join(f"{code!r} ({where[code]})" for code in once[:5])
         more = f" and {len(once) - 5} more" if len(once) > 5 else ""
@@ -740,7 +746,7 @@ def train(
     elif eval_split > 0:
         train_index, test_index = _split(data, eval_split, seed)
         training, held_out = _subset(data, train_index), _subset(data, test_index)
-        _check_trainable(training)
+        _check_trainable(training, split=True)
     else:
         training = data
     timings["read"] = time.perf_counter() - clock
