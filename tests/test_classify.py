@@ -499,7 +499,7 @@ def test_report_is_self_contained_and_escaped():
 # --- property: saving and loading never change a prediction ------------------------
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80), min_size=1, max_size=4))
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=80), min_size=1, max_size=4))
 def test_save_load_identical_predictions_property(multi_model, texts):
     loaded = _loaded(multi_model)
     segmented = segment_texts(texts)

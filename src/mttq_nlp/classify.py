@@ -372,10 +372,8 @@ def fit_model(segmented_texts: Sequence[str], targets: Sequence, *, multilabel: 
         return TopicModel(vectorizer, classifier, labels, True, thresholds)
     y = np.asarray(targets, dtype=object).astype(str)
     vectorizer, classifier = _fit_estimators(texts, y, params, seed, False)
-    order = [list(classifier.classes_).index(label) for label in labels]
-    if order != list(range(len(labels))):
-        labels = [str(c) for c in classifier.classes_]
-    return TopicModel(vectorizer, classifier, labels, False)
+    # the probability columns follow the classifier's (sorted) classes
+    return TopicModel(vectorizer, classifier, [str(c) for c in classifier.classes_], False)
 
 
 def _out_of_fold_probabilities(texts, y, params, seed, folds, keys):
