@@ -33,7 +33,9 @@ def _heat_map(row_labels, column_labels, matrix, good=None) -> str:
     ``good(i, j)`` (default: the diagonal), red elsewhere."""
     good = good or (lambda i, j: i == j)
     cell, left, top = 46, 12 + 7 * max(len(str(l)) for l in row_labels), 12 + 7 * max(len(str(l)) for l in column_labels)
-    width, height = left + cell * len(column_labels) + 10, top + cell * len(row_labels) + 10
+    # rotated column labels run up and to the right of their column
+    width = left + cell * len(column_labels) + 10 + 6 * max(len(str(l)) for l in column_labels)
+    height = top + cell * len(row_labels) + 10
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
            f'aria-label="confusion heat map">']
     for j, label in enumerate(column_labels):
