@@ -490,7 +490,7 @@ def segment_texts(texts: Sequence[str], *, processes: int | None = None, cache_d
             on_progress(done, total)
         workers = processes or min(2, os.cpu_count() or 1)
         pool = None
-        if len(todo) >= POOL_MIN and workers > 1 and segment:
+        if len(todo) >= POOL_MIN and workers > 1:
             import multiprocessing
 
             pool = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None).Pool(workers)
