@@ -181,8 +181,11 @@ def stage_search(args: dict) -> dict:
     from mttq_nlp.search import Searcher
 
     queries = args["queries"]
+    # a time budget: on a large index a query can take seconds, and the run must end
+    budget = float(os.environ.get("SPEED_SEARCH_BUDGET", args.get("budget", 420)))
+    began = time.perf_counter()
     with Searcher(args["index"]) as searcher:
-        for query in queries[:20]:  # warm up: caches, lazily loaded readers
+        for query in queries[-3:]:  # warm up: caches, lazily loaded readers
             searcher.search(query)
         times, hits = [], 0
         for query in queries:
@@ -190,9 +193,11 @@ def stage_search(args: dict) -> dict:
             result = searcher.search(query)
             times.append((time.perf_counter() - start) * 1000)
             hits += result.total > 0
+            if time.perf_counter() - began > budget:
+                break
     times.sort()
     return {"p50": statistics.median(times), "p95": times[int(0.95 * (len(times) - 1))],
-            "max": times[-1], "queries": len(queries), "with_hits": hits}
+            "max": times[-1], "queries": len(times), "planned": len(queries), "with_hits": hits}
 
 
 def stage_naive_classify(args: dict) -> dict:
@@ -416,7 +421,8 @@ def main() -> int:
              f"{again['cpu']:,.0f} s",
              f"{100 * again['seconds'] / project['seconds']:.1f}% of a full run", f"{again['peak_mb']:,.0f} MB",
              f"< 10%: {ok(again['seconds'] < 0.1 * project['seconds'])}"),
-            (f"search, warm `Searcher`, {search['queries']} title queries of 2-6 words (half without diacritics)",
+            (f"search, warm `Searcher`, {search['queries']} title queries of 2-6 words (half without diacritics)"
+             + (f", of {search['planned']} (time budget)" if search["queries"] < search["planned"] else ""),
              "", "", "", f"p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms, max {search['max']:.0f} ms",
              f"{search['peak_mb']:,.0f} MB",
              f"p50 < 20 ms: {ok(search['p50'] < 20)}; p95 < 100 ms: {ok(search['p95'] < 100)}"),
