@@ -38,6 +38,11 @@ TITLE_BOOST = 2.5
 ALL_WORDS_TIER = 1000.0
 ADJACENT_BOOST = 3.0  # extra weight for two query syllables side by side, as typed
 FIELDS = ("title", "body")
+# Whoosh's preloaded Or, its choice for indexes of up to 5,000 documents, takes the
+# best of its clauses' maximum scores for their sum, so a top-N search prunes
+# documents that match several clauses (a title matching a whole query fell out of
+# the top 10 of a 300-article index). A tree of binary unions adds them up.
+OR_MATCHER = Q.Or.DEFAULT_MATCHER
 
 
 # --- parsing -----------------------------------------------------------------------
@@ -218,7 +223,9 @@ def _syllable_query(syllable: str, fields) -> Q.Query:
         subqueries.append(Q.Term(name, folded, boost=boost))
         if syllable != folded:
             subqueries.append(Q.Term(name, syllable, boost=boost))
-    return Q.Or(subqueries)
+    query = Q.Or(subqueries)
+    query.matcher_type = OR_MATCHER
+    return query
 
 
 def _phrase_query(words: list[str], fields) -> Q.Query:
@@ -232,7 +239,9 @@ def _phrase_query(words: list[str], fields) -> Q.Query:
         subqueries.append(Q.Phrase(name, folded, boost=boost))
         if words != folded:
             subqueries.append(Q.Phrase(name, words, boost=boost))
-    return Q.Or(subqueries)
+    query = Q.Or(subqueries)
+    query.matcher_type = OR_MATCHER
+    return query
 
 
 def _words_query(text: str, fields) -> Q.Query | None:
@@ -266,6 +275,7 @@ def _words_query(text: str, fields) -> Q.Query | None:
     if len(clauses) == 1 and not extras:
         return clauses[0]
     ranked = Q.Or(clauses + extras)
+    ranked.matcher_type = OR_MATCHER
     if len(clauses) == 1:
         return ranked
     return Q.Or([ranked, Q.ConstantScoreQuery(Q.And(clauses), ALL_WORDS_TIER)])
@@ -314,7 +324,9 @@ def _compile(node) -> tuple[Q.Query | None, list[Filter]]:
 def _bag(children: list[Q.Query]) -> Q.Query:
     if len(children) == 1:
         return children[0]
-    return Q.Or([Q.Or(children), Q.ConstantScoreQuery(Q.And(children), ALL_WORDS_TIER)])
+    ranked = Q.Or(children)
+    ranked.matcher_type = OR_MATCHER
+    return Q.Or([ranked, Q.ConstantScoreQuery(Q.And(children), ALL_WORDS_TIER)])
 
 
 # --- searching ---------------------------------------------------------------------
