@@ -20,10 +20,9 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-from whoosh import query as Q
-from whoosh import sorting
-from whoosh.scoring import BM25F
+import numpy as np
 
+from . import ranking
 from . import text as vi
 from .errors import QueryError
 from .index import open_index, source_key
@@ -31,20 +30,6 @@ from .index import open_index, source_key
 __all__ = ["Hit", "SearchResult", "Searcher", "parse_query", "search"]
 
 MAX_QUERY_CHARS = 1000  # longer queries are cut: no one types more, and cost grows with length
-MAX_QUERY_TERMS = 64
-TITLE_BOOST = 2.5
-# Documents with every word of a query rank above those missing one: their score
-# gets this constant added (BM25 scores stay far below it).
-ALL_WORDS_TIER = 1000.0
-ADJACENT_BOOST = 3.0  # extra weight for two query syllables side by side, as typed
-FIELDS = ("title", "body")
-# Whoosh's preloaded Or, its choice for indexes of up to 5,000 documents, takes the
-# best of its clauses' maximum scores for their sum, so a top-N search prunes
-# documents that match several clauses (a title matching a whole query fell out of
-# the top 10 of a 300-article index). A tree of binary unions adds them up.
-OR_MATCHER = Q.Or.DEFAULT_MATCHER
-
-
 # --- parsing -----------------------------------------------------------------------
 
 @dataclass
@@ -207,128 +192,6 @@ def _empty(node) -> bool:
     return node is None or (isinstance(node, Group) and not node.children)
 
 
-# --- compiling to Whoosh -----------------------------------------------------------
-
-def _query_terms(text: str) -> list[str]:
-    """Lower-cased query syllables; the query is segmented like the documents."""
-    return [s.lower() for s in vi.syllables(text)][:MAX_QUERY_TERMS]
-
-
-def _syllable_query(syllable: str, fields) -> Q.Query:
-    """One query syllable: its folded form anywhere, plus its exact form if it has marks."""
-    folded = vi.fold(syllable)
-    subqueries = []
-    for name in fields:
-        boost = TITLE_BOOST if name == "title" else 1.0
-        subqueries.append(Q.Term(name, folded, boost=boost))
-        if syllable != folded:
-            subqueries.append(Q.Term(name, syllable, boost=boost))
-    query = Q.Or(subqueries)
-    query.matcher_type = OR_MATCHER
-    return query
-
-
-def _phrase_query(words: list[str], fields) -> Q.Query:
-    """A phrase on syllables: folded always; exact too when the query has marks."""
-    folded = [vi.fold(w) for w in words]
-    if len(words) == 1:
-        return _syllable_query(words[0], fields)
-    subqueries = []
-    for name in fields:
-        boost = TITLE_BOOST if name == "title" else 1.0
-        subqueries.append(Q.Phrase(name, folded, boost=boost))
-        if words != folded:
-            subqueries.append(Q.Phrase(name, words, boost=boost))
-    query = Q.Or(subqueries)
-    query.matcher_type = OR_MATCHER
-    return query
-
-
-def _words_query(text: str, fields) -> Q.Query | None:
-    """Plain words: each syllable scores, all together score more, and so do the
-    compound words and the abbreviations/long forms found in the query."""
-    syllables = _query_terms(text)
-    if not syllables:
-        return None
-    clauses = [_syllable_query(s, fields) for s in syllables]
-    extras = []
-    # multi-syllable words as the segmenter sees them
-    if len(syllables) > 1:
-        for word in vi.segment(" ".join(syllables)):
-            if len(word) > 2:  # two-syllable words come from the pairs below
-                compound = "_".join(w.lower() for w in word)
-                extras.append(_syllable_query(compound, fields))
-    # syllables side by side, as in the query, weigh more than scattered ones
-    for first, second in zip(syllables, syllables[1:]):
-        pair = _phrase_query([first, second], fields)
-        pair.boost = ADJACENT_BOOST
-        extras.append(pair)
-        # ... and the two-syllable word they make, if the documents' segmenter saw one
-        extras.append(_syllable_query(first + "_" + second, fields))
-    # abbreviations <-> long forms: an alternative for the span it covers
-    for start, end, alternative in vi.expand_abbreviations(syllables):
-        span = Q.And(clauses[start:end]) if end - start > 1 else clauses[start]
-        clauses[start] = Q.Or([span, _phrase_query(alternative, fields)])
-        for j in range(start + 1, end):
-            clauses[j] = None
-    clauses = [c for c in clauses if c is not None]
-    if len(clauses) == 1 and not extras:
-        return clauses[0]
-    ranked = Q.Or(clauses + extras)
-    ranked.matcher_type = OR_MATCHER
-    if len(clauses) == 1:
-        return ranked
-    return Q.Or([ranked, Q.ConstantScoreQuery(Q.And(clauses), ALL_WORDS_TIER)])
-
-
-def _compile(node) -> tuple[Q.Query | None, list[Filter]]:
-    """Whoosh query and field filters (topic:, source:) of a parsed query."""
-    filters: list[Filter] = []
-
-    def walk(node):
-        if isinstance(node, Filter):
-            filters.append(node)
-            return None
-        if isinstance(node, Words):
-            fields = (node.field,) if node.field else FIELDS
-            return _words_query(node.text, fields)
-        if isinstance(node, Phrase):
-            fields = (node.field,) if node.field else FIELDS
-            words = _query_terms(node.text)
-            return _phrase_query(words, fields) if words else None
-        if isinstance(node, Not):
-            child = walk(node.child)
-            return Q.Not(child) if child is not None else None
-        if isinstance(node, Group):
-            children = [c for c in (walk(child) for child in node.children) if c is not None]
-            if not children:
-                return None
-            positives = [c for c in children if not isinstance(c, Q.Not)]
-            negatives = [c.query for c in children if isinstance(c, Q.Not)]
-            if node.op == "OR":
-                return Q.Or(children) if len(children) > 1 else children[0]
-            if not positives:
-                base = Q.Every()
-            elif node.op == "AND":
-                base = Q.And(positives) if len(positives) > 1 else positives[0]
-            else:
-                base = _bag(positives)
-            for negative in negatives:
-                base = Q.AndNot(base, negative)
-            return base
-        return None
-
-    return walk(node), filters
-
-
-def _bag(children: list[Q.Query]) -> Q.Query:
-    if len(children) == 1:
-        return children[0]
-    ranked = Q.Or(children)
-    ranked.matcher_type = OR_MATCHER
-    return Q.Or([ranked, Q.ConstantScoreQuery(Q.And(children), ALL_WORDS_TIER)])
-
-
 # --- searching ---------------------------------------------------------------------
 
 @dataclass
@@ -380,11 +243,16 @@ def parse_date(value: str | None, option: str) -> dt.datetime | None:
 
 
 class Searcher:
-    """An open index and searcher, reused across queries (batch mode, the web server)."""
+    """An open index and searcher, reused across queries (batch mode, the web server).
+
+    Queries are evaluated by ``ranking`` on the index's posting lists; the tables it
+    reads and the posting lists it decodes stay cached while the searcher is open.
+    """
 
     def __init__(self, index_dir=None):
         self.index = open_index(index_dir)
-        self.searcher = self.index.searcher(weighting=BM25F())
+        self.searcher = self.index.searcher()
+        self.collection = ranking.Collection(self.searcher)
 
     def close(self) -> None:
         self.searcher.close()
@@ -397,7 +265,10 @@ class Searcher:
 
     def refresh(self) -> None:
         """See the last committed state of the index."""
-        self.searcher = self.searcher.refresh()
+        searcher = self.searcher.refresh()
+        if searcher is not self.searcher:
+            self.searcher = searcher
+            self.collection = ranking.Collection(searcher)
 
     def search(
         self,
@@ -416,52 +287,45 @@ class Searcher:
         start, end = parse_date(since, "--since"), parse_date(until, "--until")
         if start and end and start > end:
             raise QueryError(f"--since {since} is after --until {until}.")
+        collection = self.collection
         tree = parse_query(query)
-        compiled, field_filters = _compile(tree)
-        topics = list(topics) + [f.value for f in field_filters if f.field == "topic"]
-        sources = list(sources) + [f.value for f in field_filters if f.field == "source"]
-        if compiled is None:
-            compiled = Q.Every() if (topics or sources or start or end) else Q.NullQuery
-        restrictions = []
+        filters = _filters(tree)
+        topics = list(topics) + [f.value for f in filters if f.field == "topic"]
+        sources = list(sources) + [f.value for f in filters if f.field == "source"]
+        match = ranking.evaluate(collection, tree, Words, Phrase, Not, Group)
+        if match is None:
+            if not (topics or sources or start or end):
+                return SearchResult(query, 0, page, limit, [], _empty_facets() if facets else None)
+            # filters alone: every article that passes them, newest... in index order
+            zeros = np.zeros(collection.size, dtype=np.float32)
+            match = ranking.Match(collection.live.copy(), zeros, np.zeros(collection.size, np.int32), 0)
+        allowed = collection.live.copy()
         if topics:
-            restrictions.append(Q.Or([Q.Term("topics", t.strip().lower()) for t in topics]))
+            allowed &= np.logical_or.reduce([collection.mask_of("topics", t.strip().lower()) for t in topics])
         if sources:
-            restrictions.append(Q.Or([Q.Term("source_key", source_key(s)) for s in sources]))
+            allowed &= np.logical_or.reduce([collection.mask_of("source_key", source_key(s)) for s in sources])
         if start or end:
             end_of_day = end + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end else None
-            restrictions.append(Q.DateRange("date", start, end_of_day))
-        if restrictions:
-            compiled = Q.And([compiled] + restrictions)
-        if compiled is Q.NullQuery:
-            return SearchResult(query, 0, page, limit, [], _empty_facets() if facets else None)
-
-        groupedby = None
-        if facets:
-            groupedby = {
-                "topic": sorting.FieldFacet("topics", allow_overlap=True, maptype=sorting.Count),
-                "source": sorting.FieldFacet("source", maptype=sorting.Count),
-                "year": sorting.FieldFacet("year", maptype=sorting.Count),
-            }
-        results = self.searcher.search(compiled, limit=page * limit, groupedby=groupedby, terms=False)
-        total = len(results)
+            allowed &= collection.date_mask(start, end_of_day)
+        docs, mask, total, scores = ranking.rank(match, allowed, (page - 1) * limit, page * limit)
         snippet_terms = _snippet_terms(tree)
-        hits = [self._hit(r, snippet_terms) for r in results[(page - 1) * limit : page * limit]]
+        hits = [self._hit(int(d), float(sc), snippet_terms) for d, sc in zip(docs, scores)]
         facet_counts = None
         if facets:
             facet_counts = {
-                name: dict(sorted(((k, v) for k, v in results.groups(name).items() if k), key=lambda kv: (-kv[1], kv[0])))
-                for name in ("topic", "source", "year")
+                name: collection.facet_counts(field, mask)
+                for name, field in (("topic", "topics"), ("source", "source"), ("year", "year"))
             }
         return SearchResult(query, total, page, limit, hits, facet_counts)
 
-    def _hit(self, result, snippet_terms) -> Hit:
-        stored = result.fields()
+    def _hit(self, docnum: int, score: float, snippet_terms) -> Hit:
+        stored = self.searcher.stored_fields(docnum)
         body = stored.get("text", "")
         snippet, spans = make_snippet(body, snippet_terms)
         date = stored.get("date")
         return Hit(
             id=stored["id"],
-            score=round(result.score, 4),
+            score=round(score, 4),
             title=stored.get("title_text", ""),
             date=date.date().isoformat() if date else None,
             source=stored.get("source", ""),
@@ -490,6 +354,23 @@ class Searcher:
         }
 
 
+def _filters(tree) -> list[Filter]:
+    """The topic: and source: restrictions anywhere in a parsed query."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, Filter):
+            found.append(node)
+        elif isinstance(node, Not):
+            walk(node.child)
+        elif isinstance(node, Group):
+            for child in node.children:
+                walk(child)
+
+    walk(tree)
+    return found
+
+
 def _empty_facets() -> dict:
     return {"topic": {}, "source": {}, "year": {}}
 
@@ -511,11 +392,11 @@ def _snippet_terms(tree) -> list[list[str]]:
 
     def walk(node):
         if isinstance(node, (Words, Phrase)):
-            words = [vi.fold(w) for w in _query_terms(node.text)]
+            words = [vi.fold(w) for w in ranking.query_syllables(node.text)]
             out.append(words)
             if isinstance(node, Words) and len(words) > 1:
                 out.extend([w] for w in words)
-                for _, _, alternative in vi.expand_abbreviations(_query_terms(node.text)):
+                for _, _, alternative in vi.expand_abbreviations(ranking.query_syllables(node.text)):
                     out.append([vi.fold(w) for w in alternative])
         elif isinstance(node, Group):
             for child in node.children:
