@@ -126,3 +126,15 @@ def test_snippet_window_and_spans():
     snippet, spans = make_snippet(body, [["phan", "bien"]])
     assert snippet.startswith("… ") and snippet.endswith(" …")
     assert [snippet[a:b] for a, b in spans] == ["phản biện"]
+
+
+def test_an_article_without_a_body_does_not_upset_ranking(tmp_path):
+    from conftest import ARTICLES, write_jsonl
+    from mttq_nlp.index import index_corpus
+
+    records = ARTICLES[:3] + [{"id": "title-only", "title": "Phản biện xã hội", "text": ""}]
+    index_corpus([write_jsonl(tmp_path / "a.jsonl", records)], tmp_path / "ix")
+    with Searcher(tmp_path / "ix") as searcher:
+        result = searcher.search("phản biện xã hội")
+    assert {hit.id for hit in result.hits[:2]} == {"pb-1", "title-only"}
+    assert all(hit.score == hit.score for hit in result.hits)  # no NaN

@@ -58,10 +58,11 @@ class Collection:
         self.average = {}
         for name in FIELDS:
             lengths = np.fromiter(
-                (reader.doc_field_length(d, name, 0) for d in range(self.size)), dtype=np.float32, count=self.size
+                # (Whoosh answers None, not the default, for a document without the field)
+                (reader.doc_field_length(d, name, 0) or 0 for d in range(self.size)), dtype=np.float32, count=self.size
             )
             self.lengths[name] = lengths
-            self.average[name] = float(lengths[self.live].mean()) if self.count else 1.0
+            self.average[name] = max(float(lengths[self.live].mean()), 1.0) if self.count else 1.0
         self._cache: OrderedDict = OrderedDict()
         self._cached = 0
         self._lock = threading.Lock()  # the web server shares one searcher between threads
