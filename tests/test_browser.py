@@ -2,7 +2,9 @@
 against ``mttq-nlp serve``'s app on 127.0.0.1 with a small test index.
 
 Skipped only when /usr/bin/chromium is absent (``.ci/run`` installs it). Screenshots of the
-search and classify pages are saved to docs/ for the README."""
+search and classify pages go to $MTTQ_NLP_SCREENSHOTS when it is set (the README's come from
+``MTTQ_NLP_SCREENSHOTS=docs python3 -m pytest tests/test_browser.py``), else to a temporary
+folder, so that the tests leave the work tree as it was."""
 
 import os
 import re
@@ -28,7 +30,12 @@ from mttq_nlp.index import index_corpus  # noqa: E402
 from mttq_nlp.server import create_app  # noqa: E402
 from test_server import CLASSIFY_TEXT, WEB_ARTICLES, XSS_TITLE, topic_model  # noqa: E402,F401 (fixture)
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = os.environ.get("MTTQ_NLP_SCREENSHOTS")
+    return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -85,7 +92,7 @@ def page(browser, base_url):
     assert not errors, errors  # no script errors, no blocked resources (CSP), no 404 assets
 
 
-def test_type_query_without_diacritics(page):
+def test_type_query_without_diacritics(page, shots):
     page.goto("/")
     page.get_by_label("Từ khóa").fill("phan bien")
     page.keyboard.press("Enter")
@@ -94,9 +101,9 @@ def test_type_query_without_diacritics(page):
     expect(first.locator("h2")).to_have_text("Hội nghị phản biện xã hội dự thảo Luật Đất đai")
     expect(first.locator("mark").first).to_have_text("phản biện")
     expect(page.locator("#count")).to_contain_text("kết quả cho “phan bien”")
-    DOCS.mkdir(exist_ok=True)
+    shots.mkdir(exist_ok=True)
     page.goto("/?q=ban")
-    page.screenshot(path=str(DOCS / "search-page.png"), full_page=True)
+    page.screenshot(path=str(shots / "search-page.png"), full_page=True)
 
 
 def test_topic_facet_filters_and_second_click_removes(page):
@@ -131,14 +138,14 @@ def test_open_an_article_with_the_keyboard(page):
     expect(page.locator(".bars li")).not_to_have_count(0)
 
 
-def test_classify_a_pasted_text(page):
+def test_classify_a_pasted_text(page, shots):
     page.goto("/classify")
     page.get_by_label("Dán tiêu đề và nội dung một bài viết:").fill(CLASSIFY_TEXT)
     page.keyboard.press("Control+Enter")
     expect(page.locator(".classified > ul.chips")).to_contain_text("Phản biện xã hội, góp ý")
     expect(page.locator(".classified .bars li").first).to_contain_text("Phản biện xã hội")
     expect(page.locator(".words")).to_contain_text("phản biện")
-    page.screenshot(path=str(DOCS / "classify-page.png"), full_page=True)
+    page.screenshot(path=str(shots / "classify-page.png"), full_page=True)
 
 
 def test_markup_in_articles_and_queries_shows_as_text(page):
