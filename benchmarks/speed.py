@@ -182,7 +182,7 @@ def stage_search(args: dict) -> dict:
 
     queries = args["queries"]
     # a time budget: on a large index a query can take seconds, and the run must end
-    budget = float(os.environ.get("SPEED_SEARCH_BUDGET", args.get("budget", 420)))
+    budget = float(os.environ.get("SPEED_SEARCH_BUDGET", args.get("budget", 240)))
     began = time.perf_counter()
     with Searcher(args["index"]) as searcher:
         for query in queries[-3:]:  # warm up: caches, lazily loaded readers
