@@ -892,6 +892,14 @@ def save_model(model: TopicModel, out_dir: str | os.PathLike, card: dict) -> Pat
     if out.is_dir() and any(out.iterdir()) and not (out / CARD_FILE).exists():
         raise ModelError(f"{out_dir} is a folder that holds something other than a model: choose another --out.")
     temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    # Two identical trainings should give identical files. Two attributes of the
+    # vectoriser stand in the way: the terms cut by min_df/max_df (a set, pickled in
+    # hash order, and large; kept for inspection only) and the id() of the stop-word
+    # list (a cache key that scikit-learn checks again when it is missing).
+    if getattr(model.vectorizer_, "stop_words_", None) is not None:
+        model.vectorizer_.stop_words_ = None
+    if hasattr(model.vectorizer_, "_stop_words_id"):
+        model.vectorizer_._stop_words_id = None
     try:
         payload = {
             "format": FORMAT,

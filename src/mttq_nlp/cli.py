@@ -443,7 +443,7 @@ def train(sources, out_dir, label_field, eval_sources, eval_split, cv, seed, fea
     command = _train_command(sources, out_dir, {
         "label_field": label_field if label_field != "labels" else None,
         "eval": eval_sources, "eval_split": eval_split if eval_split != 0.2 and not eval_sources else None,
-        "cv": cv, "seed": seed or None, "features": features, "ngrams": ngrams, "classifier": classifier,
+        "cv": cv, "seed": seed, "features": features, "ngrams": ngrams, "classifier": classifier,
         "C": C, "min_df": min_df, "max_features": max_features})
     stages = _Stages(quiet)
     result = train_model(
