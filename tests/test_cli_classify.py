@@ -59,7 +59,7 @@ def test_train_human_output(multi_model, folder, multi_file):
     assert f"model saved to {folder / 'again'}" in result.stderr
     card = json.loads((folder / "again" / "model.json").read_text(encoding="utf-8"))
     assert card["params"]["model"] == "logreg" and card["params"]["features"] == "syllables"
-    assert card["command"].endswith("--cv 2 --features syllables --ngrams 1 --classifier logreg --C 10.0")
+    assert card["command"].endswith("--cv 2 --seed 0 --features syllables --ngrams 1 --classifier logreg --C 10.0")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -184,3 +184,10 @@ def test_commands_have_help():
     for name in ("train", "evaluate", "classify"):
         result = run(name, "--help")
         assert result.exit_code == 0 and f"mttq-nlp {name}" in result.stdout
+
+
+def test_identical_trainings_give_identical_model_files(folder, multi_file):
+    for name in ("same-a", "same-b"):
+        assert run("train", multi_file, "--out", folder / name, "--no-cache", "--seed", "3").exit_code == 0
+    first, second = ((folder / name / "model.joblib").read_bytes() for name in ("same-a", "same-b"))
+    assert first == second
