@@ -187,7 +187,17 @@ def test_commands_have_help():
 
 
 def test_identical_trainings_give_identical_model_files(folder, multi_file):
-    for name in ("same-a", "same-b"):
-        assert run("train", multi_file, "--out", folder / name, "--no-cache", "--seed", "3").exit_code == 0
+    """In two processes with different hash seeds, as two runs of the documented command."""
+    import os
+    import subprocess
+    import sys
+
+    for name, hash_seed in (("same-a", "1"), ("same-b", "2")):
+        done = subprocess.run(
+            [sys.executable, "-m", "mttq_nlp", "train", str(multi_file), "--out", str(folder / name),
+             "--no-cache", "--seed", "3", "-q"],
+            env=dict(os.environ, PYTHONHASHSEED=hash_seed), capture_output=True, text=True,
+        )
+        assert done.returncode == 0, done.stderr
     first, second = ((folder / name / "model.joblib").read_bytes() for name in ("same-a", "same-b"))
     assert first == second
