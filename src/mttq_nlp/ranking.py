@@ -314,24 +314,56 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
     return Match(mask, np.where(mask, score, 0).astype(np.float32), matched, len(clauses))
 
 
-def rank(match: Match, allowed: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """Document numbers of ranks [start, stop), the final mask and its size.
+RERANK = 50  # how many of the best candidates the adjacency check looks at
+LEAD_CHARS = 600  # of the text, the adjacency check reads the lead
 
-    Order: more query words present first, then higher score, then index order."""
+
+def rank(match: Match, allowed: np.ndarray, start: int, stop: int, rerank=None):
+    """Document numbers and scores of ranks [start, stop), the final mask and its size.
+
+    Order: more query words present first, then higher score, then index order.
+    ``rerank(docs) -> bonus`` may add to the scores of the best ``RERANK`` candidates
+    (at least ``stop``) before the page is cut."""
     mask = match.mask & allowed
     docs = np.flatnonzero(mask)
     total = len(docs)
     if not total or start >= total:
         return np.zeros(0, dtype=np.int64), mask, total, np.zeros(0)
-    scores = match.score[docs]
-    matched = match.matched[docs]
+    scores = match.score[docs].astype(np.float64)
     # one sortable key: words present dominate, then the score
-    key = matched.astype(np.float64) * 1e9 + scores.astype(np.float64)
-    stop = min(stop, total)
-    if stop < total:
-        top = np.argpartition(-key, stop - 1)[:stop]
-    else:
-        top = np.arange(total)
+    key = match.matched[docs].astype(np.float64) * 1e9 + scores
+    depth = min(total, max(stop, RERANK) if rerank else stop)
+    top = np.argpartition(-key, depth - 1)[:depth] if depth < total else np.arange(total)
+    if rerank is not None:
+        bonus = rerank(docs[top])
+        key[top] += bonus
+        scores[top] += bonus
     order = top[np.lexsort((docs[top], -key[top]))]
-    chosen = order[start:stop]
+    chosen = order[start:min(stop, total)]
     return docs[chosen], mask, total, scores[chosen]
+
+
+def adjacency_bonus(collection: Collection, pairs: list[tuple[str, str]], texts) -> np.ndarray:
+    """Per document, a bonus for each pair of query syllables found side by side in its
+    title (weighing ``TITLE_BOOST``) or its lead (the first ``LEAD_CHARS`` of the text):
+    ``texts`` gives (title, body) per document.
+    The bonus of a pair is ``ADJACENT_BOOST`` times the mean IDF of its syllables."""
+    weights = []
+    for a, b in pairs:
+        idf = []
+        for syllable in (a, b):
+            df = len(collection.postings("body", syllable)[0]) + len(collection.postings("title", syllable)[0])
+            idf.append(math.log(1.0 + (collection.count - min(df, collection.count) + 0.5) / (min(df, collection.count) + 0.5)))
+        weights.append((f" {a} {b} ", ADJACENT_BOOST * sum(idf) / 2))
+    bonus = []
+    for title, body in texts:
+        title = " " + " ".join(vi.syllables(vi.fold(title).lower())) + " "
+        body = " " + " ".join(vi.syllables(vi.fold(body[:LEAD_CHARS]).lower())) + " "
+        total = 0.0
+        for pair, weight in weights:
+            if pair in title:
+                total += TITLE_BOOST * weight
+            if pair in body:
+                total += weight
+        bonus.append(total)
+    return np.asarray(bonus, dtype=np.float64)

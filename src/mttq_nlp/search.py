@@ -307,7 +307,14 @@ class Searcher:
         if start or end:
             end_of_day = end + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end else None
             allowed &= collection.date_mask(start, end_of_day)
-        docs, mask, total, scores = ranking.rank(match, allowed, (page - 1) * limit, page * limit)
+        pairs = _adjacent_pairs(tree)
+        rerank = None
+        if pairs:
+            def rerank(candidates):
+                stored = [self.searcher.stored_fields(int(d)) for d in candidates]
+                texts = [(f.get("title_text", ""), f.get("text", "")) for f in stored]
+                return ranking.adjacency_bonus(collection, pairs, texts)
+        docs, mask, total, scores = ranking.rank(match, allowed, (page - 1) * limit, page * limit, rerank)
         snippet_terms = _snippet_terms(tree)
         hits = [self._hit(int(d), float(sc), snippet_terms) for d, sc in zip(docs, scores)]
         facet_counts = None
@@ -352,6 +359,22 @@ class Searcher:
             "topic_scores": json.loads(stored.get("topic_scores") or "{}"),
             "topics_given": bool(stored.get("topics_given")),
         }
+
+
+def _adjacent_pairs(tree) -> list[tuple[str, str]]:
+    """Folded pairs of neighbouring syllables in the query's plain words."""
+    pairs = []
+
+    def walk(node):
+        if isinstance(node, Words):
+            folded = [vi.fold(s) for s in ranking.query_syllables(node.text)]
+            pairs.extend(zip(folded, folded[1:]))
+        elif isinstance(node, Group):
+            for child in node.children:
+                walk(child)
+
+    walk(tree)
+    return list(dict.fromkeys(pairs))[:16]
 
 
 def _filters(tree) -> list[Filter]:

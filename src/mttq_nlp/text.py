@@ -81,12 +81,23 @@ def normalize(text: str) -> str:
     return _OLD_PLACEMENT.sub(_place_tone, text)
 
 
-@functools.lru_cache(maxsize=4096)
-def _fold_char(char: str) -> str:
-    if char in "đĐ":
-        return "d" if char == "đ" else "D"
-    base = unicodedata.normalize("NFD", char)[0]
-    return base if base.isalnum() else char
+class _FoldTable(dict):
+    """``str.translate`` table that works out each character's folded form the first
+    time it is seen: the base letter of a letter with marks, ``đ`` -> ``d``, anything
+    else unchanged."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char in "đĐ":
+            folded = "d" if char == "đ" else "D"
+        else:
+            base = unicodedata.normalize("NFD", char)[0]
+            folded = base if base.isalnum() else char
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
@@ -96,7 +107,7 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return text
-    return "".join(_fold_char(c) if not c.isascii() else c for c in text)
+    return text.translate(_FOLD)
 
 
 # --- segmentation ------------------------------------------------------------------
