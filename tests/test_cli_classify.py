@@ -201,3 +201,29 @@ def test_identical_trainings_give_identical_model_files(folder, multi_file):
         assert done.returncode == 0, done.stderr
     first, second = ((folder / name / "model.joblib").read_bytes() for name in ("same-a", "same-b"))
     assert first == second
+
+
+def test_train_with_rules_bootstraps_from_an_unlabelled_corpus(folder, tmp_path):
+    """The shipped rules label the records, and the model learns those labels."""
+    texts = {
+        "bau-cu": "Hội nghị hiệp thương lần thứ hai lập danh sách người ứng cử đại biểu Quốc hội, cử tri nơi cư trú nhận xét",
+        "an-sinh": "Ủy ban MTTQ trao nhà Đại đoàn kết và quà cho hộ nghèo, Quỹ Vì người nghèo hỗ trợ bà con vùng lũ",
+        "phan-bien": "Hội nghị phản biện xã hội dự thảo nghị quyết, các chuyên gia góp ý dự thảo luật",
+    }
+    # whole articles, as the shipped rules expect (several hits of a topic's terms)
+    records = [{"id": f"{code}-{i}", "title": text, "text": f"{text} (bài {i}).\n{text}."}
+               for code, text in texts.items() for i in range(8)]
+    source = write_jsonl(tmp_path / "unlabelled.jsonl", records)
+    result = run("train", "--rules", "default", source, "--out", tmp_path / "model", "--no-cache", "--eval-split", "0.25")
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "model" / "model.json").read_text(encoding="utf-8"))
+    assert set(card["labels"]) >= set(texts)
+    assert "--rules default" in card["command"]
+    predicted = run("classify", "--model", tmp_path / "model", "--json", "--text", texts["phan-bien"])
+    assert json.loads(predicted.output)[0]["labels"] == ["phan-bien"]
+
+
+def test_train_rules_with_a_label_field_is_a_usage_error(multi_file, tmp_path):
+    result = run("train", "--rules", "default", "--label-field", "label", multi_file, "--out", tmp_path / "m")
+    assert result.exit_code == 2
+    assert "--rules gives 'labels' lists" in result.output

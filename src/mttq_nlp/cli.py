@@ -406,6 +406,9 @@ def _print_metrics(metrics: dict) -> None:
 @click.option("--eval-split", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True,
               help="Share of the records held out (stratified) for evaluation; 0 needs --cv or --eval.")
 @click.option("--cv", type=click.IntRange(2), default=None, help="Also give K-fold cross-validated figures.")
+@click.option("--rules", "rules_file", default=None, metavar="FILE",
+              help="Label the (unlabelled) CORPUS with these keyword rules first, and train on those "
+                   "labels; 'default' for the shipped rules.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (splits, folds, models).")
 @click.option("--features", type=click.Choice(["words", "syllables", "terms"]), default=None,
               help="Tokens: segmented words, syllables, or both (default: words).")
@@ -421,8 +424,8 @@ def _print_metrics(metrics: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the model card as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @friendly_errors
-def train(sources, out_dir, label_field, eval_sources, eval_split, cv, seed, features, ngrams, classifier, C,
-          min_df, max_features, cache_dir, no_cache, jobs, as_json, quiet):
+def train(sources, out_dir, label_field, eval_sources, eval_split, cv, rules_file, seed, features, ngrams, classifier,
+          C, min_df, max_features, cache_dir, no_cache, jobs, as_json, quiet):
     """Train a topic model on labelled corpora and save it with its model card.
 
     Records with a list in 'labels' give a multi-label model (an article may have
@@ -434,8 +437,14 @@ def train(sources, out_dir, label_field, eval_sources, eval_split, cv, seed, fea
     Examples:
         mttq-nlp train corpus/ --out models/front-topics --cv 5
         mttq-nlp train vntc/train.jsonl.gz --label-field label --eval vntc/test.jsonl.gz --out vntc-model
+        mttq-nlp train --rules default my-unlabelled-news/ --out my-model
     """
+    import tempfile
+
     from .classify import train as train_model
+
+    if rules_file is not None and label_field != "labels":
+        raise click.UsageError("--rules gives 'labels' lists: it cannot be used with --label-field.")
 
     params = {key: value for key, value in {
         "features": features, "ngram_max": ngrams, "model": classifier, "C": C,
@@ -443,14 +452,23 @@ def train(sources, out_dir, label_field, eval_sources, eval_split, cv, seed, fea
     command = _train_command(sources, out_dir, {
         "label_field": label_field if label_field != "labels" else None,
         "eval": eval_sources, "eval_split": eval_split if eval_split != 0.2 and not eval_sources else None,
-        "cv": cv, "seed": seed, "features": features, "ngrams": ngrams, "classifier": classifier,
+        "cv": cv, "rules": rules_file, "seed": seed, "features": features, "ngrams": ngrams, "classifier": classifier,
         "C": C, "min_df": min_df, "max_features": max_features})
     stages = _Stages(quiet)
-    result = train_model(
-        list(sources), out_dir, label_field=label_field, eval_sources=list(eval_sources) or None,
-        eval_split=eval_split, cv=cv, seed=seed, params=params, cache_dir=_cache_dir(cache_dir, no_cache),
-        processes=jobs, on_problem=stages.problem, on_stage=stages.stage, on_progress=stages.count, command=command,
-    )
+    with tempfile.TemporaryDirectory(prefix="mttq-rules-") as scratch:
+        if rules_file is not None:
+            from .rules import label_corpus
+
+            stages.stage(f"labelling {', '.join(sources)} with the rules in {rules_file}")
+            labelled = f"{scratch}/rules-labelled.jsonl"
+            label_corpus(sources, labelled, None if rules_file == "default" else rules_file, on_problem=stages.problem)
+            sources = (labelled,)
+        result = train_model(
+            list(sources), out_dir, label_field=label_field, eval_sources=list(eval_sources) or None,
+            eval_split=eval_split, cv=cv, seed=seed, params=params, cache_dir=_cache_dir(cache_dir, no_cache),
+            processes=jobs, on_problem=stages.problem, on_stage=stages.stage, on_progress=stages.count,
+            command=command,
+        )
     stages.done()
     if not quiet:
         click.echo(f"model saved to {result.path}", err=True)
