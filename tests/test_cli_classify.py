@@ -220,7 +220,7 @@ def test_train_with_rules_bootstraps_from_an_unlabelled_corpus(folder, tmp_path)
     assert set(card["labels"]) >= set(texts)
     assert "--rules default" in card["command"]
     predicted = run("classify", "--model", tmp_path / "model", "--json", "--text", texts["phan-bien"])
-    assert json.loads(predicted.output)[0]["labels"] == ["phan-bien"]
+    assert json.loads(predicted.output)["articles"][0]["labels"] == ["phan-bien"]
 
 
 def test_train_rules_with_a_label_field_is_a_usage_error(multi_file, tmp_path):
