@@ -35,11 +35,24 @@ def tiny_model(tmp_path_factory):
     return train([str(source)], folder / "model", seed=0, eval_split=0.2).model
 
 
+def fast_path_or_skip():
+    """The fast tokenizer, or a skip where underthesea's model has other CRF features
+    (then ``text`` uses underthesea's own ``word_tokenize``, as intended)."""
+    from importlib import metadata
+
+    try:
+        vi._FastWordTokenizer()
+    except (ValueError, ImportError) as error:  # what _segmenter() falls back on
+        pytest.skip(f"underthesea {metadata.version('underthesea')}: {error}; the fast path is off")
+    segmenter = vi._segmenter()
+    assert isinstance(segmenter, vi._FastWordTokenizer)
+    return segmenter
+
+
 def test_fast_segmenter_gives_underthesea_words():
     from underthesea import word_tokenize
 
-    segmenter = vi._segmenter()
-    assert isinstance(segmenter, vi._FastWordTokenizer)
+    segmenter = fast_path_or_skip()
     lines = [line for record in sample_records(50) for line in vi.normalize(record["title"] + "\n" + record["text"]).split("\n")
              if line.strip()]
     lines += [" ".join(ODD_TOKENS), "MẶT TRẬN TỔ QUỐC VIỆT NAM", "x", "ð Ð"]
@@ -53,7 +66,7 @@ def test_fast_features_are_underthesea_core_features():
 
     wt.word_tokenize("khởi động")
     featurizer = wt.word_tokenize_model.featurizer
-    segmenter = vi._segmenter()
+    segmenter = fast_path_or_skip()
     for tokens in (ODD_TOKENS, ["Một"], ["Một", "hai"], ["Hà", "Nội", "và", "TP", "HCM"]):
         assert segmenter.features(tokens) == featurizer.process([[[t] for t in tokens]])[0]
 

@@ -992,9 +992,13 @@ def load_model(model_dir: str | os.PathLike | None = None) -> TopicModel:
             f"and it is not loaded (model files run code when loaded). {hint}"
         )
     import joblib
+    from sklearn.exceptions import InconsistentVersionWarning
 
     try:
-        payload = joblib.load(model_path)
+        with warnings.catch_warnings():
+            # another patch release of the same minor version (checked above) loads fine
+            warnings.simplefilter("ignore", InconsistentVersionWarning)
+            payload = joblib.load(model_path)
     except Exception as error:  # a file with the right checksum that still fails
         raise ModelError(f"{model_path} cannot be loaded ({type(error).__name__}: {error}). {hint}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
