@@ -52,3 +52,12 @@ def test_jsonl_reader_never_raises(tmp_path_factory, lines):
             data = line if isinstance(line, bytes) else json.dumps({"text": line}, ensure_ascii=False).encode()
             handle.write(data + b"\n")
     list(read_corpus([path]))
+
+
+@settings(max_examples=10, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["a", "đ", "ệ", "🙂", "\u0301", "ب", "1"]), st.integers(1_000, 100_000))
+def test_very_long_tokens_finish(index_dir, char, length):
+    token = char * length
+    vi.terms(vi.segmented(token))
+    with Searcher(index_dir) as searcher:
+        assert searcher.search(token).total >= 0

@@ -266,7 +266,10 @@ class _FastWordTokenizer:
         B, E = ["BOS", "BOS"], ["EOS", "EOS"]
         uni = B + tokens + E
         uni_lower = B + lower + E
-        digit = B + [str(bool(_INT32.fullmatch(t)) and -2147483648 <= int(t) <= 2147483647) for t in tokens] + E
+        # a 32-bit integer, as underthesea_core parses it (long digit runs are not: and
+        # int() of over 4,300 digits raises)
+        digit = B + [str(len(t) <= 11 and bool(_INT32.fullmatch(t)) and -2147483648 <= int(t) <= 2147483647)
+                     for t in tokens] + E
         title = [t[:1].upper() == t[:1] for t in tokens]
         uni_title = B + [str(t) for t in title] + E
         uni_dict = B + [str(t in dictionary) for t in lower] + E
