@@ -298,6 +298,45 @@ def verify(n: int, skip: int) -> int:
 
 # --- the machine ----------------------------------------------------------------------------
 
+def search_only(options) -> int:
+    """The search rows alone, on an index built before (it takes half an hour to build)."""
+    index = options.search_index
+    records = read_records(VNTC, options.articles)
+    queries = make_queries(records, options.queries)
+    search = run_stage("search", {"index": index, "queries": queries})
+    fresh = []
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    for query in queries[:5]:
+        seconds, peak, _ = run_command(["mttq-nlp", "search", query, "--index-dir", index], env=env)
+        fresh.append((seconds, peak))
+    ok = lambda flag: "yes" if flag else "**no**"  # noqa: E731
+    median = statistics.median(s for s, _ in fresh)
+    lines = [
+        "| measurement | result | peak RSS | target met |",
+        "|---|---|---|---|",
+        f"| search, warm `Searcher`, {search['queries']} title queries of 2-6 words (half without diacritics) "
+        f"| p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms, max {search['max']:.0f} ms "
+        f"| {search['peak_mb']:,.0f} MB | p50 < 20 ms: {ok(search['p50'] < 20)}; p95 < 100 ms: {ok(search['p95'] < 100)} |",
+        f"| `mttq-nlp search` as a fresh process (median of 5) | {median:.2f} s "
+        f"| {max(p for _, p in fresh):,.0f} MB | < 1.5 s: {ok(median < 1.5)} |",
+    ]
+    text = "\n".join([
+        f"# Speed: search over {len(records):,} VNTC articles",
+        "",
+        f"`python benchmarks/speed.py --search-index {index}`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"the index holds the first {len(records):,} articles of VNTC test.",
+        "",
+        f"Machine: {machine()}. Load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}.",
+        "",
+        *lines,
+        "",
+    ])
+    print(text)
+    out = Path(options.out) if options.out != str(HERE / "results" / "speed.md") else HERE / "results" / "speed-search.md"
+    out.write_text(text, encoding="utf-8")
+    return 0
+
+
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
@@ -332,6 +371,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(HERE / "results" / "speed.md"))
     parser.add_argument("--verify", type=int, metavar="N", help="only compare segmentation on N articles")
     parser.add_argument("--skip", type=int, default=0, help="with --verify: start after this many articles")
+    parser.add_argument("--search-index", metavar="DIR",
+                        help="only the search rows, on an index of the VNTC test articles built before, e.g. "
+                             "with `mttq-nlp index ../shared/corpora/vntc/test.jsonl.gz --index-dir DIR`")
     parser.add_argument("--stage", nargs=2, help=argparse.SUPPRESS)
     options = parser.parse_args()
 
@@ -346,6 +388,8 @@ def main() -> int:
         return 0
     if options.verify:
         return verify(options.verify, options.skip)
+    if options.search_index:
+        return search_only(options)
 
     n_articles = options.articles or (5_000 if options.quick else None)
     n_classify = options.classify or (2_000 if options.quick else 10_000)
