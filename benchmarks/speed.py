@@ -337,6 +337,48 @@ def search_only(options) -> int:
     return 0
 
 
+def classify_only(options) -> int:
+    """The classify rows alone: the naive per-article loop against `mttq-nlp classify`."""
+    from mttq_nlp.classify import default_model_dir
+
+    n = options.classify or 10_000
+    model_dir = options.model or str(default_model_dir())
+    load_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    work = Path(tempfile.mkdtemp(prefix="mttq-speed-"))
+    try:
+        source = write_jsonl(read_records(VNTC, n), work / "classify.jsonl")
+        naive = run_stage("naive_classify", {"source": str(source), "model": model_dir})
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+        seconds, peak, out = run_command(["mttq-nlp", "classify", str(source), "--jsonl", "--model", model_dir, "-q",
+                                          "--jobs", str(options.jobs)], env=env)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    labels = [json.loads(line)["labels"] for line in out.stdout.splitlines() if line.strip()]
+    same = labels == naive["labels"]
+    naive_rate, rate = naive["articles"] / naive["seconds"], len(labels) / seconds
+    ok = lambda flag: "yes" if flag else "**no**"  # noqa: E731
+    text = "\n".join([
+        f"# Speed: classifying {n:,} VNTC articles",
+        "",
+        f"`python benchmarks/speed.py --classify-only --classify {n}`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"Machine: {machine()}. Load average at the start: {load_start}; at the end: "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}.",
+        "",
+        "| measurement | articles | wall time | CPU time | rate | peak RSS | target met |",
+        "|---|---|---|---|---|---|---|",
+        f"| classify, naive per-article loop | {naive['articles']:,} | {naive['seconds']:,.1f} s | {naive['cpu']:,.0f} s "
+        f"| {naive_rate:,.1f} art/s | {naive['peak_mb']:,.0f} MB | |",
+        f"| classify, `mttq-nlp classify --jsonl --jobs {options.jobs}` | {len(labels):,} | {seconds:,.1f} s "
+        f"| {out.cpu:,.0f} s | {rate:,.1f} art/s ({rate / naive_rate:.2f}x naive) | {peak:,.0f} MB (+ workers) "
+        f"| ≥3x: {ok(rate >= 3 * naive_rate)}; identical labels: {ok(same)} |",
+        "",
+    ])
+    print(text)
+    (HERE / "results" / "speed-classify.md").write_text(text, encoding="utf-8")
+    return 0
+
+
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
@@ -374,6 +416,8 @@ def main() -> int:
     parser.add_argument("--search-index", metavar="DIR",
                         help="only the search rows, on an index of the VNTC test articles built before, e.g. "
                              "with `mttq-nlp index ../shared/corpora/vntc/test.jsonl.gz --index-dir DIR`")
+    parser.add_argument("--classify-only", action="store_true",
+                        help="only the classify rows (naive loop and mttq-nlp classify) on --classify articles")
     parser.add_argument("--stage", nargs=2, help=argparse.SUPPRESS)
     options = parser.parse_args()
 
@@ -390,6 +434,8 @@ def main() -> int:
         return verify(options.verify, options.skip)
     if options.search_index:
         return search_only(options)
+    if options.classify_only:
+        return classify_only(options)
 
     n_articles = options.articles or (5_000 if options.quick else None)
     n_classify = options.classify or (2_000 if options.quick else 10_000)
