@@ -138,15 +138,9 @@ def _dictionary() -> dict[str, list[tuple[str, ...]]]:
 
 
 def _is_all_caps(line: str) -> bool:
-    # quick no: too few capitals, even counting those that are not letters
-    n_letters = sum(map(str.isalpha, line))
-    if n_letters < 4 or sum(map(str.isupper, line)) / n_letters <= 0.8:
-        return False
+    """More than 80% of the line's letters (at least 4) are capitals: an ALL CAPS headline."""
     letters = [c for c in line if c.isalpha()]
-    if len(letters) < 4:
-        return False
-    upper = sum(c.isupper() for c in letters)
-    return upper / len(letters) > 0.8
+    return len(letters) >= 4 and sum(map(str.isupper, letters)) > 0.8 * len(letters)
 
 
 @functools.lru_cache(maxsize=1)
