@@ -105,3 +105,10 @@ def test_errors_are_messages_not_tracebacks(args, message, index_dir):
 def test_usage_errors_exit_2(index_dir):
     assert run("search", "--index-dir", index_dir).exit_code == 2
     assert run("search", "x", "--json", "--jsonl", "--index-dir", index_dir).exit_code == 2
+
+
+def test_public_api_is_importable_from_the_package():
+    import mttq_nlp
+
+    for name in mttq_nlp.__all__:
+        assert getattr(mttq_nlp, name) is not None, name
