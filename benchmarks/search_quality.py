@@ -84,19 +84,13 @@ def load_articles(path: Path, n: int, seed: int, first: bool) -> list[dict]:
     return random.Random(seed).sample(records, n)
 
 
-_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
-
-
 def _placement_pairs() -> dict[str, str]:
-    """new <-> old tone placement of the open rhymes oa, oe, uy, both ways, in every case."""
-    swap = {}
-    for first, second in ("oa", "oe", "uy"):
-        for tone in _TONES:
-            for a in (first, first.upper()):
-                for b in (second, second.upper()):
-                    new = unicodedata.normalize("NFC", a + tone) + b  # òa, ùy
-                    old = a + unicodedata.normalize("NFC", b + tone)  # oà, uỳ
-                    swap[new], swap[old] = old, new
+    """new <-> old tone placement of the open rhymes oa, oe, uy, both ways, in every case:
+    the project's own old -> new table, and its inverse."""
+    from mttq_nlp.text import _NEW_PLACEMENT
+
+    swap = dict(_NEW_PLACEMENT)
+    swap.update({new: old for old, new in _NEW_PLACEMENT.items()})
     return swap
 
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mttq_nlp import classify
-from mttq_nlp.classify import Prediction, TopicModel, load_model, read_labelled, segment_texts, train
+from mttq_nlp.classify import Prediction, load_model, read_labelled, segment_texts, train
 from mttq_nlp.errors import ModelError, TrainingError
 from mttq_nlp.evaluate import compute_metrics
 from mttq_nlp.report import render_report
