@@ -119,7 +119,8 @@ def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, comm
         from .classify import load_model
 
         model = load_model(model_dir)
-        changed = retag_index(index_dir, model=model, wait=wait, on_progress=Progress("re-tagging", quiet))
+        changed = retag_index(index_dir, model=model, wait=wait, on_progress=Progress("re-tagging", quiet),
+                              on_problem=lambda problem: click.echo(str(problem), err=True))
         if not quiet:
             click.echo(f"{where}: re-tagged; topics changed for {changed} article(s)", err=True)
         return
@@ -277,7 +278,8 @@ def remove(ids, index_dir, wait):
     """
     from .index import remove_articles
 
-    removed, missing = remove_articles(ids, index_dir, wait=wait)
+    removed, missing = remove_articles(ids, index_dir, wait=wait,
+                                       on_problem=lambda problem: click.echo(str(problem), err=True))
     click.echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}", err=True)
     for article_id in missing:
         click.echo(f"not in the index: {article_id}", err=True)

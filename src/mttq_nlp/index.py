@@ -25,6 +25,7 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
 
+from . import postings
 from . import text as vi
 from .corpus import Article, Problem, read_corpus
 from .errors import IndexLockedError, IndexMissingError, MttqError
@@ -271,9 +272,29 @@ def index_corpus(
         except BaseException:
             writer.cancel()
             raise
+        problem = decode_postings(ix, target, should_stop=lambda: interrupt.requested)
+        if problem:
+            stats.warnings += 1
+            stats.problems.append(problem)
+            if on_problem:
+                on_problem(problem)
         if rebuild:
             _swap(target, path)
     return stats
+
+
+def decode_postings(ix, path: Path, should_stop=lambda: False) -> Problem | None:
+    """Write the decoded posting arrays of new segments (``postings.py``), which make
+    searches fast. A failure loses nothing (searches read Whoosh's own postings), so
+    it is returned as a warning, not raised."""
+    try:
+        postings.update(path, ix, should_stop)
+    except OSError as error:
+        return Problem(str(path / postings.DIRNAME), (
+            f"the index is committed, but its decoded postings could not be written "
+            f"({error.strerror or error}), so searches will be slower; fix the cause "
+            "(disk space, permissions) and run `mttq-nlp index` again to finish"), level="warning")
+    return None
 
 
 def _open_or_create(path: Path):
@@ -442,6 +463,7 @@ def retag_index(
     batch_size: int = 256,
     wait: float = 0,
     on_progress: Callable[[int], None] | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
 ) -> int:
     """Re-apply ``model`` to every article of an index, from the stored segmented text,
     without re-reading the sources. Labels given in the data stay; their scores are
@@ -471,6 +493,9 @@ def retag_index(
         except BaseException:
             writer.cancel()
             raise
+        problem = decode_postings(ix, path)
+        if problem and on_problem:
+            on_problem(problem)
     return changed
 
 
@@ -488,7 +513,8 @@ def _document_from_stored(fields: dict) -> dict:
 
 
 def remove_articles(
-    ids: Iterable[str], index_dir: str | os.PathLike | None = None, *, wait: float = 0
+    ids: Iterable[str], index_dir: str | os.PathLike | None = None, *, wait: float = 0,
+    on_problem: Callable[[Problem], None] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Delete articles by id. Returns (removed, not found)."""
     path = resolve_index_dir(index_dir)
@@ -506,4 +532,7 @@ def remove_articles(
         except BaseException:
             writer.cancel()
             raise
+        problem = decode_postings(ix, path)
+        if problem and on_problem:
+            on_problem(problem)
     return removed, missing

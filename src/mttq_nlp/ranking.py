@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
+from . import postings as decoded
 from . import text as vi
 
 K1, B = 1.2, 0.75
@@ -46,10 +47,11 @@ class Match:
 class Collection:
     """One open index as NumPy tables, and a cache of decoded posting lists."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, index_dir=None):
         self.searcher = searcher
         reader = searcher.reader()
         self.reader = reader
+        self.index_dir = index_dir
         self.size = reader.doc_count_all()
         self.live = np.zeros(self.size, dtype=bool)
         self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
@@ -88,16 +90,28 @@ class Collection:
 
     def _read(self, field: str, term: str):
         ids_parts, tf_parts = [], []
-        for leaf, offset in self._leaves():
-            try:
-                matcher = leaf.postings(field, term)
-            except Exception:  # TermNotFound, or a field the segment does not have
-                continue
-            ids, tfs = _read_matcher(matcher)
-            ids_parts.append(ids + offset)
-            tf_parts.append(tfs)
+        for (leaf, offset), arrays in zip(self._leaves(), self._decoded()):
+            found = arrays.lookup(field, term) if arrays is not None else None
+            if found is not None:
+                ids, tfs = found
+                ids = ids.astype(np.int64) + offset
+                if len(ids) and leaf.has_deletions():  # Whoosh leaves deleted documents out
+                    live = self.live[ids]
+                    ids, tfs = ids[live], tfs[live]
+            else:  # no decoded arrays: ask Whoosh
+                try:
+                    matcher = leaf.postings(field, term)
+                except Exception:  # TermNotFound, or a field the segment does not have
+                    continue
+                ids, tfs = decoded.read_matcher(matcher)
+                ids = ids + offset
+            if len(ids):
+                ids_parts.append(ids)
+                tf_parts.append(tfs.astype(np.float32))
         if not ids_parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if len(ids_parts) == 1:
+            return ids_parts[0], tf_parts[0]
         return np.concatenate(ids_parts), np.concatenate(tf_parts)
 
     def _leaves(self):
@@ -105,6 +119,30 @@ class Collection:
         if leaves is None:
             leaves = self._leaf_list = list(self.reader.leaf_readers())
         return leaves
+
+    def _decoded(self):
+        """Per segment, its decoded posting arrays (``postings.py``) or None."""
+        arrays = getattr(self, "_decoded_list", None)
+        if arrays is None:
+            leaves = self._leaves()
+            arrays = decoded.open_all(self.index_dir, leaves) if self.index_dir else [None] * len(leaves)
+            self._decoded_list = arrays
+        return arrays
+
+    def leads(self, docs, stored_fields) -> list[tuple[str, str]]:
+        """``folded_lead`` of each document: from the decoded arrays where a segment
+        has them, else from ``stored_fields(docnum)``."""
+        leaves, arrays = self._leaves(), self._decoded()
+        offsets = np.asarray([offset for _, offset in leaves])
+        found = []
+        for doc in docs:
+            i = int(np.searchsorted(offsets, doc, side="right")) - 1
+            lead = arrays[i].lead(int(doc) - leaves[i][1]) if arrays[i] is not None else None
+            if lead is None:
+                fields = stored_fields(int(doc))
+                lead = folded_lead(fields.get("title_text", ""), fields.get("text", ""))
+            found.append(lead)
+        return found
 
     def mask_of(self, field: str, term: str) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
@@ -190,32 +228,6 @@ class Collection:
                 if n:
                     counts[terms[i]] = int(n)
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _read_matcher(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """All (ids, weights) of a leaf posting matcher, a block at a time when the
-    matcher is Whoosh's W3 leaf matcher, else one posting at a time."""
-    ids_parts, tf_parts = [], []
-    if all(hasattr(matcher, a) for a in ("_read_ids", "_read_weights", "_next_block", "_ids")):
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            if matcher._weights is None:
-                matcher._read_weights()
-            ids_parts.append(np.asarray(matcher._ids, dtype=np.int64)[matcher._i:])
-            tf_parts.append(np.asarray(matcher._weights, dtype=np.float32)[matcher._i:])
-            matcher._next_block()
-    else:  # any other matcher: the public, slower way
-        ids, tfs = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            tfs.append(matcher.weight())
-            matcher.next()
-        ids_parts.append(np.asarray(ids, dtype=np.int64))
-        tf_parts.append(np.asarray(tfs, dtype=np.float32))
-    if not ids_parts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    return np.concatenate(ids_parts), np.concatenate(tf_parts)
 
 
 # --- evaluating a parsed query ---------------------------------------------------------
@@ -343,11 +355,19 @@ def rank(match: Match, allowed: np.ndarray, start: int, stop: int, rerank=None):
     return docs[chosen], mask, total, scores[chosen]
 
 
-def adjacency_bonus(collection: Collection, pairs: list[tuple[str, str]], texts) -> np.ndarray:
+def folded_lead(title: str, body: str) -> tuple[str, str]:
+    """What the adjacency check reads of a document: its title and the first
+    ``LEAD_CHARS`` of its text as folded, lower-cased syllables, space-separated and
+    padded with a space on each side."""
+    return (" " + " ".join(vi.syllables(vi.fold(title).lower())) + " ",
+            " " + " ".join(vi.syllables(vi.fold(body[:LEAD_CHARS]).lower())) + " ")
+
+
+def adjacency_bonus(collection: Collection, pairs: list[tuple[str, str]], leads) -> np.ndarray:
     """Per document, a bonus for each pair of query syllables found side by side in its
-    title (weighing ``TITLE_BOOST``) or its lead (the first ``LEAD_CHARS`` of the text):
-    ``texts`` gives (title, body) per document.
-    The bonus of a pair is ``ADJACENT_BOOST`` times the mean IDF of its syllables."""
+    title (weighing ``TITLE_BOOST``) or its lead: ``leads`` gives ``folded_lead(title,
+    body)`` per document. The bonus of a pair is ``ADJACENT_BOOST`` times the mean IDF
+    of its syllables."""
     weights = []
     for a, b in pairs:
         idf = []
@@ -356,9 +376,7 @@ def adjacency_bonus(collection: Collection, pairs: list[tuple[str, str]], texts)
             idf.append(math.log(1.0 + (collection.count - min(df, collection.count) + 0.5) / (min(df, collection.count) + 0.5)))
         weights.append((f" {a} {b} ", ADJACENT_BOOST * sum(idf) / 2))
     bonus = []
-    for title, body in texts:
-        title = " " + " ".join(vi.syllables(vi.fold(title).lower())) + " "
-        body = " " + " ".join(vi.syllables(vi.fold(body[:LEAD_CHARS]).lower())) + " "
+    for title, body in leads:
         total = 0.0
         for pair, weight in weights:
             if pair in title:

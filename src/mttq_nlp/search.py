@@ -252,7 +252,7 @@ class Searcher:
     def __init__(self, index_dir=None):
         self.index = open_index(index_dir)
         self.searcher = self.index.searcher()
-        self.collection = ranking.Collection(self.searcher)
+        self.collection = ranking.Collection(self.searcher, self.index.storage.folder)
 
     def close(self) -> None:
         self.searcher.close()
@@ -268,7 +268,7 @@ class Searcher:
         searcher = self.searcher.refresh()
         if searcher is not self.searcher:
             self.searcher = searcher
-            self.collection = ranking.Collection(searcher)
+            self.collection = ranking.Collection(searcher, self.index.storage.folder)
 
     def search(
         self,
@@ -311,9 +311,8 @@ class Searcher:
         rerank = None
         if pairs:
             def rerank(candidates):
-                stored = [self.searcher.stored_fields(int(d)) for d in candidates]
-                texts = [(f.get("title_text", ""), f.get("text", "")) for f in stored]
-                return ranking.adjacency_bonus(collection, pairs, texts)
+                leads = collection.leads(candidates, self.searcher.stored_fields)
+                return ranking.adjacency_bonus(collection, pairs, leads)
         docs, mask, total, scores = ranking.rank(match, allowed, (page - 1) * limit, page * limit, rerank)
         snippet_terms = _snippet_terms(tree)
         hits = [self._hit(int(d), float(sc), snippet_terms) for d, sc in zip(docs, scores)]

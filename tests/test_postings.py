@@ -1,0 +1,114 @@
+"""The decoded posting arrays beside the index: the same postings as Whoosh's, kept in
+step with the segments, and never a different search result."""
+
+import shutil
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+
+from mttq_nlp import postings, ranking
+from mttq_nlp.index import index_corpus, remove_articles
+from mttq_nlp.search import Searcher
+
+from conftest import ARTICLES, write_jsonl
+
+QUERIES = ["phản biện", "hoa giai", "THUỶ LỢI", "ubnd xa", "hội đồng nhân dân", "mặt trận tổ quốc",
+           '"ban công tác"', "bàn ghế -bạn", "covid", "đại hội đảng", "sức khỏe người cao tuổi"]
+
+
+def _results(index_dir):
+    with Searcher(index_dir) as searcher:
+        return [[(h.id, h.score, h.snippet) for h in searcher.search(q, limit=20).hits] for q in QUERIES]
+
+
+def _segments(index_dir):
+    with whoosh_index.open_dir(str(index_dir)).reader() as reader:
+        return [postings.segment_id(leaf) for leaf, _ in reader.leaf_readers()]
+
+
+@pytest.fixture
+def two_runs(tmp_path):
+    """An index written by two runs (so possibly two segments), then one article removed."""
+    first = write_jsonl(tmp_path / "first.jsonl", ARTICLES[:6])
+    second = write_jsonl(tmp_path / "second.jsonl", ARTICLES[6:])
+    index_dir = tmp_path / "index"
+    index_corpus([str(first)], index_dir)
+    index_corpus([str(second)], index_dir)
+    remove_articles(["caps"], index_dir)
+    assert len(_segments(index_dir)) == 2
+    return index_dir
+
+
+def test_every_posting_list_equals_whoosh(two_runs):
+    ix = whoosh_index.open_dir(str(two_runs))
+    with ix.searcher() as searcher:
+        fast, plain = ranking.Collection(searcher, two_runs), ranking.Collection(searcher)
+        assert all(a is not None for a in fast._decoded())
+        checked = 0
+        for field in postings.FIELDS:
+            for term in searcher.reader().lexicon(field):
+                term = term.decode("utf-8")
+                ids, tfs = plain._read(field, term)
+                got_ids, got_tfs = fast._read(field, term)
+                assert np.array_equal(ids, got_ids) and np.array_equal(tfs, got_tfs), term
+                checked += 1
+        assert checked > 300
+        assert len(fast._read("body", "không_có_từ_này")[0]) == 0
+        assert searcher.reader().has_deletions()  # what was removed is not in the arrays' answers
+
+
+def test_search_is_the_same_without_the_arrays(two_runs, tmp_path):
+    with_arrays = _results(two_runs)
+    assert any(with_arrays)
+    plain = tmp_path / "plain"
+    shutil.copytree(two_runs, plain)
+    shutil.rmtree(plain / postings.DIRNAME)
+    assert _results(plain) == with_arrays
+    assert "caps" not in {hit for hits in with_arrays for hit, *_ in hits}  # removed stays removed
+
+
+def test_arrays_follow_the_segments(two_runs, tmp_path):
+    ix = whoosh_index.open_dir(str(two_runs))
+    ix.optimize()  # merges every segment into a new one
+    postings.update(two_runs, ix)
+    kept = sorted(p.name for p in (two_runs / postings.DIRNAME).iterdir())
+    assert kept == sorted(_segments(two_runs)) and len(kept) == 1
+
+
+def test_damaged_arrays_are_ignored_and_rewritten(two_runs, corpus_file):
+    expected = _results(two_runs)
+    folder = two_runs / postings.DIRNAME / _segments(two_runs)[0]
+    (folder / "body.ids.npy").write_bytes(b"\x93NUMPY truncated")
+    assert _results(two_runs) == expected  # read through Whoosh instead
+    index_corpus([str(corpus_file)], two_runs)  # any indexing run repairs them
+    ids = np.load(folder / "body.ids.npy")
+    assert len(ids) > 0
+    assert _results(two_runs) == expected
+
+
+def test_hash_collisions_return_the_right_term(tmp_path, corpus_file, monkeypatch):
+    monkeypatch.setattr(postings, "term_key", lambda term: 7)  # every term collides
+    index_dir = tmp_path / "index"
+    index_corpus([str(corpus_file)], index_dir)
+    with whoosh_index.open_dir(str(index_dir)).reader() as reader:
+        leaf, _ = next(iter(reader.leaf_readers()))
+        decoded = postings.open_all(index_dir, [(leaf, 0)])[0]
+        for term in list(leaf.lexicon("title"))[:50]:
+            ids, _ = postings.read_matcher(leaf.postings("title", term))
+            assert np.array_equal(decoded.lookup("title", term.decode("utf-8"))[0], ids)
+        assert len(decoded.lookup("title", "vắng_mặt")[0]) == 0
+
+
+def test_a_failed_write_is_a_warning_and_the_index_still_searches(tmp_path, corpus_file, monkeypatch):
+    def full_disk(leaf, folder):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(postings, "write_segment", full_disk)
+    index_dir = tmp_path / "index"
+    problems = []
+    stats = index_corpus([str(corpus_file)], index_dir, on_problem=problems.append)
+    assert stats.indexed == len(ARTICLES) and stats.warnings == 1
+    assert "No space left on device" in str(problems[0]) and "searches will be slower" in str(problems[0])
+    with Searcher(index_dir) as searcher:
+        assert searcher.search("phản biện").hits[0].id == "pb-1"
