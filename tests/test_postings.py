@@ -2,6 +2,7 @@
 step with the segments, and never a different search result."""
 
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -111,4 +112,40 @@ def test_a_failed_write_is_a_warning_and_the_index_still_searches(tmp_path, corp
     assert stats.indexed == len(ARTICLES) and stats.warnings == 1
     assert "No space left on device" in str(problems[0]) and "searches will be slower" in str(problems[0])
     with Searcher(index_dir) as searcher:
+        assert searcher.search("phản biện").hits[0].id == "pb-1"
+
+
+def test_threads_sharing_a_searcher_get_serial_answers(two_runs):
+    """The index files are read with seek and read: the searcher must serialise."""
+    expected = _results(two_runs)
+    answers, errors = {}, []
+    with Searcher(two_runs) as searcher:
+        def ask(i):
+            try:
+                for _ in range(10):
+                    query = QUERIES[i % len(QUERIES)]
+                    hits = searcher.search(query, limit=20).hits
+                    answers.setdefault(i, []).append([(h.id, h.score, h.snippet) for h in hits])
+                    searcher.article("pb-1")
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(QUERIES) * 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors
+    for i, runs in answers.items():
+        assert runs == [expected[i % len(QUERIES)]] * 10
+
+
+def test_refresh_sees_a_rebuilt_index(two_runs, corpus_file):
+    with Searcher(two_runs) as searcher:
+        assert searcher.search("thuỷ lợi").total > 0
+        only = write_jsonl(two_runs.parent / "only.jsonl", ARTICLES[:1])
+        index_corpus([str(only)], two_runs, rebuild=True)  # a new folder swapped in
+        assert not searcher.up_to_date()
+        searcher.refresh()
+        assert searcher.search("thuỷ lợi").total == 0
         assert searcher.search("phản biện").hits[0].id == "pb-1"

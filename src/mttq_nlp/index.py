@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import Token, Tokenizer
+from whoosh.filedb.filestore import FileStorage
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
 
@@ -110,7 +111,9 @@ def open_index(index_dir: str | os.PathLike | None = None):
     if not path.is_dir() or not whoosh_index.exists_in(str(path)):
         raise IndexMissingError(f"No index at {path}. Run 'mttq-nlp index' first (or pass --index-dir).")
     try:
-        return whoosh_index.open_dir(str(path))
+        # Without mmap: with it, Whoosh copies every file of every segment into memory
+        # on opening (a BytesIO over the map), 1.7 GB and 0.7 s for 50,000 articles.
+        return FileStorage(str(path), supports_mmap=False).open_index()
     except Exception as error:  # Whoosh raises many kinds on a damaged index
         raise IndexMissingError(
             f"The index at {path} cannot be opened ({type(error).__name__}: {error}). "

@@ -12,8 +12,9 @@ away; they are then deleted. A segment without arrays (a run killed before they 
 written, an index from an older version) is read through Whoosh as before: the
 arrays only make reading faster, never different.
 
-Beside them, per document, what the ranking's adjacency check reads (the folded title
-and lead, ``ranking.folded_lead``), which otherwise means unpickling the stored article.
+Beside them, per document, the field lengths (which Whoosh gives one call a document)
+and what the ranking's adjacency check reads (the folded title and lead,
+``ranking.folded_lead``), which otherwise means unpickling the stored article.
 
 Per segment and field, terms are looked up by a 64-bit hash of their UTF-8 bytes
 (``keys``, sorted); the term's own bytes are compared too, so a hash collision never
@@ -72,6 +73,9 @@ class SegmentPostings:
                         or int(table["starts"][-1]) != len(table["ids"]) or len(table["ids"]) != len(table["tfs"])
                         or int(table["term_starts"][-1]) != len(table["terms"])):
                     return None
+                table["lengths"] = np.load(folder / f"{field}.lengths.npy", mmap_mode="r")
+                if len(table["lengths"]) != doc_count:
+                    return None
                 tables[field] = table
             leads = {name: np.load(folder / f"leads.{name}.npy", mmap_mode="r") for name in ("text", "starts")}
             if len(leads["starts"]) != doc_count + 1 or int(leads["starts"][-1]) != len(leads["text"]):
@@ -79,6 +83,11 @@ class SegmentPostings:
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return cls(folder, tables, leads)
+
+    def lengths(self, field: str) -> np.ndarray | None:
+        """The length of ``field`` in each document of the segment, or None."""
+        table = self.tables.get(field)
+        return table["lengths"] if table is not None else None
 
     def lead(self, docnum: int) -> tuple[str, str] | None:
         """``ranking.folded_lead`` of a document of the segment, or None."""
@@ -178,6 +187,8 @@ def write_segment(leaf, folder: Path) -> None:
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
+    from .ranking import field_lengths, folded_lead  # (ranking imports this module)
+
     fields = [f for f in FIELDS if f in leaf.schema.names()]
     terms_reader = leaf._terms
     for field in fields:
@@ -206,9 +217,9 @@ def write_segment(leaf, folder: Path) -> None:
             "terms": np.frombuffer(b"".join(raw_terms[i] for i in order), dtype=np.uint8),
             "term_starts": np.concatenate([[0], np.cumsum(term_lengths)]).astype(np.int64),
         }
+        arrays["lengths"] = field_lengths(leaf, field)
         for name, array in arrays.items():
             np.save(partial / f"{field}.{name}.npy", array)
-    from .ranking import folded_lead  # (ranking imports this module)
 
     leads = []
     for docnum in range(leaf.doc_count_all()):

@@ -59,10 +59,13 @@ class Collection:
         self.lengths = {}
         self.average = {}
         for name in FIELDS:
-            lengths = np.fromiter(
-                # (Whoosh answers None, not the default, for a document without the field)
-                (reader.doc_field_length(d, name, 0) or 0 for d in range(self.size)), dtype=np.float32, count=self.size
-            )
+            parts = []
+            for (leaf, _), arrays in zip(self._leaves(), self._decoded()):
+                lengths = arrays.lengths(name) if arrays is not None else None
+                if lengths is None:
+                    lengths = field_lengths(leaf, name)
+                parts.append(np.asarray(lengths, dtype=np.float32))
+            lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
             self.lengths[name] = lengths
             self.average[name] = max(float(lengths[self.live].mean()), 1.0) if self.count else 1.0
         self._cache: OrderedDict = OrderedDict()
@@ -228,6 +231,14 @@ class Collection:
                 if n:
                     counts[terms[i]] = int(n)
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def field_lengths(leaf, field: str) -> np.ndarray:
+    """The length of ``field`` in each document of a leaf reader, as Whoosh keeps it."""
+    return np.fromiter(
+        # (Whoosh answers None, not the default, for a document without the field)
+        (leaf.doc_field_length(d, field, 0) or 0 for d in range(leaf.doc_count_all())),
+        dtype=np.float32, count=leaf.doc_count_all())
 
 
 # --- evaluating a parsed query ---------------------------------------------------------

@@ -16,8 +16,10 @@ their long forms both ways.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -242,18 +244,37 @@ def parse_date(value: str | None, option: str) -> dt.datetime | None:
     return dt.datetime(date.year, date.month, date.day)
 
 
+def _one_at_a_time(method):
+    """Run a ``Searcher`` method under its lock: the index files are read with seek and
+    read, so two threads must not read them at once."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Searcher:
     """An open index and searcher, reused across queries (batch mode, the web server).
 
     Queries are evaluated by ``ranking`` on the index's posting lists; the tables it
     reads and the posting lists it decodes stay cached while the searcher is open.
+    Threads may share a searcher: it answers one call at a time.
     """
 
     def __init__(self, index_dir=None):
-        self.index = open_index(index_dir)
+        self._lock = threading.RLock()
+        self.index_dir = index_dir
+        self._open()
+
+    def _open(self) -> None:
+        self.index = open_index(self.index_dir)
         self.searcher = self.index.searcher()
         self.collection = ranking.Collection(self.searcher, self.index.storage.folder)
 
+    @_one_at_a_time
     def close(self) -> None:
         self.searcher.close()
 
@@ -263,13 +284,25 @@ class Searcher:
     def __exit__(self, *exc):
         self.close()
 
-    def refresh(self) -> None:
-        """See the last committed state of the index."""
-        searcher = self.searcher.refresh()
-        if searcher is not self.searcher:
-            self.searcher = searcher
-            self.collection = ranking.Collection(searcher, self.index.storage.folder)
+    @_one_at_a_time
+    def up_to_date(self) -> bool:
+        """Whether the searcher sees the last committed state of the index."""
+        try:
+            return self.searcher.up_to_date()
+        except Exception:  # the index vanished or is being replaced
+            return False
 
+    @_one_at_a_time
+    def refresh(self) -> None:
+        """See the last committed state of the index. (A new Whoosh searcher, not
+        Whoosh's own refresh, which reuses segment readers the new state may not hold.)"""
+        if self.up_to_date():
+            return
+        old = self.searcher
+        self._open()  # raises, keeping the old state, when the index cannot be opened
+        old.close()
+
+    @_one_at_a_time
     def search(
         self,
         query: str,
@@ -341,6 +374,7 @@ class Searcher:
             highlights=spans,
         )
 
+    @_one_at_a_time
     def article(self, article_id: str) -> dict | None:
         """The stored fields of one article, or None."""
         stored = self.searcher.document(id=article_id)

@@ -17,8 +17,8 @@ Endpoints (OpenAPI description at ``/openapi.json``, readable at ``/docs``)::
     GET  /api/health           index and model status
 
 The server only reads: no endpoint writes the index or the model. The searcher is
-opened once and shared by all requests (Whoosh searchers are safe to share for
-reading); when the index changes on disk it is refreshed under a lock.
+opened once and shared by all requests (it answers one at a time, a few milliseconds
+each); when the index changes on disk it is refreshed under a lock.
 """
 
 from __future__ import annotations
@@ -96,20 +96,12 @@ class WebState:
         with self._lock:
             if self._searcher is None:
                 self._searcher = Searcher(self.index_dir)
-            elif time.monotonic() - self._checked >= REFRESH_EVERY and not self._up_to_date():
-                # A new searcher rather than Searcher.refresh(): refreshing closes the
-                # segment readers it does not reuse, which requests still running on the
-                # old searcher may be reading. The old one is left to them (and to GC).
-                self._searcher = None
-                self._searcher = Searcher(self.index_dir)
+            elif time.monotonic() - self._checked >= REFRESH_EVERY:
+                # (the searcher answers one call at a time, so no request is reading
+                # the files this closes)
+                self._searcher.refresh()
             self._checked = time.monotonic()
             return self._searcher
-
-    def _up_to_date(self) -> bool:
-        try:
-            return self._searcher.searcher.up_to_date()
-        except Exception:  # the index vanished or is being replaced: open it again
-            return False
 
     def model(self):
         """The topic model; raises ``ModelError`` when there is none (checked again on each call
