@@ -149,3 +149,12 @@ def test_refresh_sees_a_rebuilt_index(two_runs, corpus_file):
         searcher.refresh()
         assert searcher.search("thuỷ lợi").total == 0
         assert searcher.search("phản biện").hits[0].id == "pb-1"
+
+
+def test_an_interrupted_run_leaves_the_rest_to_the_next(two_runs):
+    shutil.rmtree(two_runs / postings.DIRNAME)
+    ix = whoosh_index.open_dir(str(two_runs))
+    assert postings.update(two_runs, ix, should_stop=lambda: True) == 0  # Ctrl-C: none written
+    assert not (two_runs / postings.DIRNAME).exists() or not any((two_runs / postings.DIRNAME).iterdir())
+    assert postings.update(two_runs, ix) == 2
+    assert postings.update(two_runs, ix) == 0  # nothing left to do
