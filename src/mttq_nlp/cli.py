@@ -87,7 +87,7 @@ def cli():
 @click.option("--rebuild", is_flag=True, help="Build a new index from scratch (the old one serves until it is done).")
 @click.option("--retag", is_flag=True, help="Re-apply the topic model to the index; no SOURCES are read.")
 @click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read; commit nothing.")
-@click.option("--commit-every", default=1000, show_default=True, type=click.IntRange(1),
+@click.option("--commit-every", default=5000, show_default=True, type=click.IntRange(1),
               help="Commit after this many articles: a killed run keeps what it committed.")
 @click.option("-j", "--jobs", type=click.IntRange(1), default=None,
               help="Worker processes for word segmentation [default: one per core].")

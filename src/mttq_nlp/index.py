@@ -45,7 +45,11 @@ __all__ = [
 
 DEFAULT_INDEX_DIR = "mttq-index"
 INDEX_DIR_VARIABLE = "MTTQ_NLP_INDEX"
-DEFAULT_COMMIT_EVERY = 1000
+# Each commit writes a segment. Larger commits mean fewer segments for Whoosh to merge
+# later (merging rewrote three quarters of a 50,000-article index once more) and for a
+# search to look in; a killed run loses at most this many articles' work.
+DEFAULT_COMMIT_EVERY = 5000
+WRITER_MEMORY_MB = 1024  # Whoosh's sorting buffer: at 128 MB it spilled to disk each commit
 
 
 _FOLDED: dict[str, str] = {}  # term -> folded term: a few thousand terms make most of a corpus
@@ -332,7 +336,7 @@ class _Writer:
 
     def _open(self):
         try:
-            return self.ix.writer(limitmb=128)
+            return self.ix.writer(limitmb=WRITER_MEMORY_MB)
         except LockError:
             raise IndexLockedError(f"The index at {self.path} is locked by another writer; try again later.") from None
         except OSError as error:
