@@ -91,7 +91,7 @@ def test_damaged_arrays_are_ignored_and_rewritten(two_runs, corpus_file):
 def test_hash_collisions_return_the_right_term(tmp_path, corpus_file, monkeypatch):
     monkeypatch.setattr(postings, "term_key", lambda term: 7)  # every term collides
     index_dir = tmp_path / "index"
-    index_corpus([str(corpus_file)], index_dir)
+    index_corpus([str(corpus_file)], index_dir, jobs=1)
     with whoosh_index.open_dir(str(index_dir)).reader() as reader:
         leaf, _ = next(iter(reader.leaf_readers()))
         decoded = postings.open_all(index_dir, [(leaf, 0)])[0]
@@ -108,7 +108,7 @@ def test_a_failed_write_is_a_warning_and_the_index_still_searches(tmp_path, corp
     monkeypatch.setattr(postings, "write_segment", full_disk)
     index_dir = tmp_path / "index"
     problems = []
-    stats = index_corpus([str(corpus_file)], index_dir, on_problem=problems.append)
+    stats = index_corpus([str(corpus_file)], index_dir, on_problem=problems.append, jobs=1)
     assert stats.indexed == len(ARTICLES) and stats.warnings == 1
     assert "No space left on device" in str(problems[0]) and "searches will be slower" in str(problems[0])
     with Searcher(index_dir) as searcher:
@@ -156,5 +156,7 @@ def test_an_interrupted_run_leaves_the_rest_to_the_next(two_runs):
     ix = whoosh_index.open_dir(str(two_runs))
     assert postings.update(two_runs, ix, should_stop=lambda: True) == 0  # Ctrl-C: none written
     assert not (two_runs / postings.DIRNAME).exists() or not any((two_runs / postings.DIRNAME).iterdir())
-    assert postings.update(two_runs, ix) == 2
+    expected = _results(two_runs)  # read through Whoosh
+    assert postings.update(two_runs, ix, jobs=2) == 2  # one process a segment
     assert postings.update(two_runs, ix) == 0  # nothing left to do
+    assert _results(two_runs) == expected

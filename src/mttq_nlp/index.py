@@ -225,7 +225,7 @@ def index_corpus(
             known_ids = {term.decode("utf-8") for term in reader.lexicon("id")}
             known_versions = {term.decode("utf-8") for term in reader.lexicon("version")}
             reader.close()
-            pipeline = _SegmentingPipeline(jobs)
+            pipeline = _SegmentingPipeline(jobs, model)
             seen: dict[str, str] = {}
             batch: list[Article] = []
 
@@ -242,7 +242,7 @@ def index_corpus(
 
             def write(done):
                 for articles, segmented in done:
-                    _write_batch(writer, articles, segmented, known_ids, model, stats)
+                    _write_batch(writer, articles, segmented, known_ids, stats)
                     if writer.pending >= commit_every:
                         writer.commit()
                         stats.committed = stats.indexed + stats.updated
@@ -279,7 +279,7 @@ def index_corpus(
         except BaseException:
             writer.cancel()
             raise
-        problem = decode_postings(ix, target, should_stop=lambda: interrupt.requested)
+        problem = decode_postings(ix, target, should_stop=lambda: interrupt.requested, jobs=jobs)
         if problem:
             stats.warnings += 1
             stats.problems.append(problem)
@@ -290,12 +290,12 @@ def index_corpus(
     return stats
 
 
-def decode_postings(ix, path: Path, should_stop=lambda: False) -> Problem | None:
+def decode_postings(ix, path: Path, should_stop=lambda: False, jobs: int = 1) -> Problem | None:
     """Write the decoded posting arrays of new segments (``postings.py``), which make
     searches fast. A failure loses nothing (searches read Whoosh's own postings), so
     it is returned as a warning, not raised."""
     try:
-        postings.update(path, ix, should_stop)
+        postings.update(path, ix, should_stop, jobs=jobs)
     except OSError as error:
         return Problem(str(path / postings.DIRNAME), (
             f"the index is committed, but its decoded postings could not be written "
@@ -376,42 +376,57 @@ class _Writer:
             self.writer = None
 
 
-def _segment_batch(pairs: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
-    """Segment the titles and texts of a batch (in a worker process): for each article
-    (segmented title, segmented text, normalised title, normalised text)."""
+def _segment_batch(pairs: list[tuple[str, str]], model=None) -> list[tuple]:
+    """Segment (and, with a model, classify) the titles and texts of a batch, in a
+    worker process: for each article (segmented title, segmented text, normalised
+    title, normalised text, prediction or None)."""
+    model = model if model is not None else _WORKER_MODEL
     out = []
     for title, body in pairs:
         title_text, title_segmented = vi.normalized_and_segmented(title)
         body_text, body_segmented = vi.normalized_and_segmented(body)
-        out.append((title_segmented, body_segmented, title_text, body_text))
-    return out
+        out.append([title_segmented, body_segmented, title_text, body_text, None])
+    if model is not None and out:
+        for row, prediction in zip(out, model.predict_segmented([row[0] + "\n" + row[1] for row in out])):
+            row[4] = prediction
+    return [tuple(row) for row in out]
 
 
-def _ignore_interrupt() -> None:
+_WORKER_MODEL = None  # a worker process's topic model, set by _start_worker
+
+
+def _start_worker(model) -> None:
+    global _WORKER_MODEL
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _WORKER_MODEL = model
 
 
 class _SegmentingPipeline:
-    """Segments batches in worker processes while the caller writes earlier ones.
+    """Segments and classifies batches in worker processes while the caller writes
+    earlier ones.
 
     ``submit`` returns the batches that are done, in submission order; ``drain``
-    the rest. With one job, or for a single batch, everything runs in-process.
+    the rest. Up to ``AHEAD`` batches a worker are in flight, so that the workers go
+    on while the caller commits. With one job, everything runs in-process.
     """
 
-    def __init__(self, jobs: int):
+    AHEAD = 4
+
+    def __init__(self, jobs: int, model=None):
         self.jobs = jobs
+        self.model = model
         self.pool = None
         self.queue: deque = deque()
 
     def submit(self, articles: list[Article]):
         pairs = [(a.title, a.text) for a in articles]
         if self.jobs == 1:
-            return [(articles, _segment_batch(pairs))]
+            return [(articles, _segment_batch(pairs, self.model))]
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(self.jobs, initializer=_ignore_interrupt)
+            self.pool = ProcessPoolExecutor(self.jobs, initializer=_start_worker, initargs=(self.model,))
         self.queue.append((articles, self.pool.submit(_segment_batch, pairs)))
         done = []
-        while len(self.queue) > self.jobs:
+        while self.queue and (len(self.queue) > self.jobs * self.AHEAD or self.queue[0][1].done()):
             articles, future = self.queue.popleft()
             done.append((articles, future.result()))
         return done
@@ -447,10 +462,8 @@ class _StopOnInterrupt:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def _write_batch(writer: _Writer, batch: list[Article], segmented, known_ids: set[str], model, stats: IndexStats) -> None:
-    predictions = model.predict_segmented([s[0] + "\n" + s[1] for s in segmented]) if model else None
-    for i, (article, (title, body, title_text, body_text)) in enumerate(zip(batch, segmented)):
-        prediction = predictions[i] if predictions else None
+def _write_batch(writer: _Writer, batch: list[Article], segmented, known_ids: set[str], stats: IndexStats) -> None:
+    for article, (title, body, title_text, body_text, prediction) in zip(batch, segmented):
         given = article.labels is not None
         topics = article.labels if given else (prediction.labels if prediction else [])
         scores = prediction.scores if prediction else None

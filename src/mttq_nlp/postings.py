@@ -154,10 +154,11 @@ def read_matcher(matcher) -> tuple[np.ndarray, np.ndarray]:
 
 # --- writing -----------------------------------------------------------------------------
 
-def update(index_dir: str | os.PathLike, ix, should_stop=lambda: False) -> int:
-    """Decode the postings of every segment of ``ix`` that has no arrays yet, and
-    delete the arrays of segments merged away. Returns how many segments were decoded.
-    Run by the indexing commands after their last commit, under the index lock."""
+def update(index_dir: str | os.PathLike, ix, should_stop=lambda: False, jobs: int = 1) -> int:
+    """Decode the postings of every segment of ``ix`` that has no arrays yet (in
+    ``jobs`` processes), and delete the arrays of segments merged away. Returns how many
+    segments were decoded. Run by the indexing commands after their last commit, under
+    the index lock."""
     root = Path(index_dir) / DIRNAME
     reader = ix.reader()
     try:
@@ -167,18 +168,51 @@ def update(index_dir: str | os.PathLike, ix, should_stop=lambda: False) -> int:
             for entry in root.iterdir():
                 if entry.name not in current:
                     shutil.rmtree(entry, ignore_errors=True)
+        todo = [leaf for leaf, _ in leaves if SegmentPostings.open(root / segment_id(leaf), leaf.doc_count_all()) is None]
+        if jobs > 1 and len(todo) > 1:
+            return _update_in_processes(index_dir, [segment_id(leaf) for leaf in todo], should_stop, jobs)
         built = 0
-        for leaf, _ in leaves:
-            folder = root / segment_id(leaf)
+        for leaf in todo:
             if should_stop():
                 break
-            if SegmentPostings.open(folder, leaf.doc_count_all()) is not None:
-                continue
-            write_segment(leaf, folder)
+            write_segment(leaf, root / segment_id(leaf))
             built += 1
         return built
     finally:
         reader.close()
+
+
+def _update_in_processes(index_dir, segment_ids: list[str], should_stop, jobs: int) -> int:
+    from concurrent.futures import ProcessPoolExecutor
+
+    built = 0
+    with ProcessPoolExecutor(min(jobs, len(segment_ids)), initializer=_ignore_interrupt) as pool:
+        futures = [pool.submit(_write_segment_of, str(index_dir), segment) for segment in segment_ids]
+        for future in futures:
+            if should_stop():
+                for rest in futures:
+                    rest.cancel()
+                break
+            future.result()
+            built += 1
+    return built
+
+
+def _ignore_interrupt() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+
+
+def _write_segment_of(index_dir: str, segment: str) -> None:
+    """``write_segment`` for one segment, by id, in a worker process."""
+    from whoosh.filedb.filestore import FileStorage
+
+    ix = FileStorage(index_dir, supports_mmap=False).open_index()
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            if segment_id(leaf) == segment:
+                write_segment(leaf, Path(index_dir) / DIRNAME / segment)
 
 
 def write_segment(leaf, folder: Path) -> None:
