@@ -183,10 +183,13 @@ def update(index_dir: str | os.PathLike, ix, should_stop=lambda: False, jobs: in
 
 
 def _update_in_processes(index_dir, segment_ids: list[str], should_stop, jobs: int) -> int:
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     built = 0
-    with ProcessPoolExecutor(min(jobs, len(segment_ids)), initializer=_ignore_interrupt) as pool:
+    # spawned, not forked: a fork of the writing process would start with its memory
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(jobs, len(segment_ids)), mp_context=spawn, initializer=_ignore_interrupt) as pool:
         futures = [pool.submit(_write_segment_of, str(index_dir), segment) for segment in segment_ids]
         for future in futures:
             if should_stop():
