@@ -308,8 +308,9 @@ def _open_or_create(path: Path):
     try:
         if not whoosh_index.exists_in(str(path)):
             path.mkdir(parents=True, exist_ok=True)
-            return whoosh_index.create_in(str(path), schema())
-        return whoosh_index.open_dir(str(path))
+            return FileStorage(str(path), supports_mmap=False).create_index(schema())
+        # (without mmap, as in open_index: each writer reads the segments already written)
+        return FileStorage(str(path), supports_mmap=False).open_index()
     except OSError as error:
         raise MttqError(f"Cannot write the index at {path}: {error.strerror or error}.") from error
 
