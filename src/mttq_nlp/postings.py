@@ -209,9 +209,9 @@ def _ignore_interrupt() -> None:
 
 def _write_segment_of(index_dir: str, segment: str) -> None:
     """``write_segment`` for one segment, by id, in a worker process."""
-    from whoosh.filedb.filestore import FileStorage
+    from .index import storage  # (index imports this module)
 
-    ix = FileStorage(index_dir, supports_mmap=False).open_index()
+    ix = storage(index_dir).open_index()
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
             if segment_id(leaf) == segment:
