@@ -204,6 +204,32 @@ def test_threshold_tuning_picks_the_best_f1_cut():
     assert 0.1 < threshold <= 0.32  # keeps the three positives, not a fixed 0.5
 
 
+def test_thresholds_are_also_tuned_on_held_out_articles_joined_with_one_without_topics():
+    texts = [classify.segment_texts([text])[0] for text, _ in MULTI]
+    labels = ["bau-cu", "an-sinh", "covid-19"]
+    y = classify._binarize([codes for _, codes in MULTI], labels)
+    keys = classify._stratify_keys(y, True, labels)
+    params = {**classify.DEFAULT_PARAMS, "min_df": 1, "calibration_folds": 2, "threshold_folds": 2}
+    plain, joined = classify._out_of_fold_probabilities(texts, y, params, 0, 2, keys)
+    assert plain.shape == joined.shape == y.shape
+    # a held-out article and its topic-less partner score lower than the article alone, on its topics
+    assert joined[y == 1].mean() < plain[y == 1].mean()
+
+    model = classify.fit_model(texts, [codes for _, codes in MULTI], multilabel=True, labels=labels, params=params)
+    without = classify.fit_model(texts, [codes for _, codes in MULTI], multilabel=True, labels=labels,
+                                 params={**params, "threshold_passages": False})
+    assert np.allclose(without.thresholds_, classify._tune_thresholds(y, plain))
+    assert np.allclose(model.thresholds_, classify._tune_thresholds(np.vstack([y, y]), np.vstack([plain, joined])))
+
+
+def test_partners_are_other_records_without_topics():
+    rng = np.random.default_rng(0)
+    records, no_topic = np.arange(10), np.array([2, 5, 7])
+    for _ in range(50):
+        partners = classify._partners(records, no_topic, rng)
+        assert set(partners) <= set(no_topic) and not (partners == records).any()
+
+
 def test_article_without_labels_is_a_negative_example(tmp_path):
     records = multi_records()
     data = read_labelled([write_jsonl(tmp_path / "m.jsonl", records)])

@@ -77,6 +77,10 @@ DEFAULT_PARAMS = {
     "class_weight": "balanced",
     "calibration_folds": 3,
     "threshold_folds": 3,
+    # multi-label thresholds are also tuned on held-out articles each joined with a
+    # held-out article without topics: real reports are longer than the training
+    # articles and often give a topic one passage (see README, "Front topics")
+    "threshold_passages": True,
 }
 
 
@@ -366,8 +370,11 @@ def fit_model(segmented_texts: Sequence[str], targets: Sequence, *, multilabel: 
         folds = int(params["threshold_folds"])
         keys = _stratify_keys(y, True, labels)
         folds = max(2, min(folds, int(np.unique(keys, return_counts=True)[1].min())))
-        oof = _out_of_fold_probabilities(texts, y, params, seed, folds, keys)
-        thresholds = _tune_thresholds(y, oof)
+        oof, joined = _out_of_fold_probabilities(texts, y, params, seed, folds, keys)
+        if params.get("threshold_passages") and joined is not None:
+            thresholds = _tune_thresholds(np.vstack([y, y]), np.vstack([oof, joined]))
+        else:
+            thresholds = _tune_thresholds(y, oof)
         vectorizer, classifier = _fit_estimators(texts, y, params, seed, True)
         return TopicModel(vectorizer, classifier, labels, True, thresholds)
     y = np.asarray(targets, dtype=object).astype(str)
@@ -377,9 +384,14 @@ def fit_model(segmented_texts: Sequence[str], targets: Sequence, *, multilabel: 
 
 
 def _out_of_fold_probabilities(texts, y, params, seed, folds, keys):
+    """Out-of-fold probabilities of each record, and of each record joined with another
+    held-out record of the same fold that has no label (``None`` when a fold has none):
+    the same topics as one passage of a longer text."""
     from sklearn.model_selection import StratifiedKFold
 
     out = np.zeros(y.shape, dtype=float)
+    joined = np.zeros(y.shape, dtype=float)
+    rng = np.random.default_rng(seed)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     texts = np.asarray(texts, dtype=object)
     for train_index, test_index in splitter.split(texts, keys):
@@ -390,7 +402,22 @@ def _out_of_fold_probabilities(texts, y, params, seed, folds, keys):
             train_index = np.arange(len(texts))
         vectorizer, classifier = _fit_estimators(list(texts[train_index]), y[train_index], params, seed, True)
         out[test_index] = classifier.predict_proba(vectorizer.transform(list(texts[test_index])))
-    return out
+        no_topic = test_index[y[test_index].sum(axis=1) == 0]
+        if joined is not None and len(no_topic) >= 2:
+            partners = _partners(test_index, no_topic, rng)
+            longer = [f"{texts[i]} {texts[j]}" for i, j in zip(test_index, partners)]
+            joined[test_index] = classifier.predict_proba(vectorizer.transform(longer))
+        else:
+            joined = None
+    return out, joined
+
+
+def _partners(records: np.ndarray, no_topic: np.ndarray, rng) -> np.ndarray:
+    """For each record, another record (not itself) drawn from ``no_topic``."""
+    partners = rng.choice(no_topic, size=len(records))
+    for k in np.flatnonzero(partners == records):
+        partners[k] = no_topic[(np.searchsorted(no_topic, records[k]) + 1) % len(no_topic)]
+    return partners
 
 
 def _binarize(targets, labels) -> np.ndarray:
