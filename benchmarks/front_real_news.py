@@ -138,7 +138,7 @@ def main(argv=None) -> None:
           f"(`benchmarks/vntc_front_labels.jsonl`: ids and labels only); {sum(1 for g in gold if not g)} have no "
           f"topic, {sum(1 for g in gold if len(g) > 1)} have two or more. Labels that occur: "
           f"{', '.join(f'`{c}`' for c in present)}; macro averages are over these. "
-          "The model was not trained on these articles, and nothing was chosen on them.\n")
+          "The model was not trained on these articles.\n")
     shown = model.path
     try:
         shown = Path(model.path).resolve().relative_to(HERE.parent)
