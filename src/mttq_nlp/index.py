@@ -433,16 +433,22 @@ def _swap(new: Path, old: Path) -> None:
 class FastSegmentWriter(SegmentWriter):
     """Whoosh's ``SegmentWriter``, except that writing the postings at commit reads
     each field's lengths once, not once a posting (a column read through the compound
-    file each time: a quarter of the commit)."""
+    file each time: a quarter of the commit). With a ``postings.Recorder`` as
+    ``recorder``, the postings it writes are recorded too."""
+
+    recorder = None
 
     def _flush_segment(self):
         self.perdocwriter.close()
-        lengths = self.per_document_reader() if self.codec.length_stats else None
-        self.fieldwriter.add_postings(self.schema, _LengthsOnce(lengths, self.docnum) if lengths else None,
-                                      self.pool.iter_postings())
+        reader = self.per_document_reader() if self.codec.length_stats else None
+        self.lengths = _LengthsOnce(reader, self.docnum) if reader else None
+        items = self.pool.iter_postings()
+        if self.recorder is not None:
+            items = self.recorder.record(items)
+        self.fieldwriter.add_postings(self.schema, self.lengths, items)
         self.fieldwriter.close()
-        if lengths:
-            lengths.close()
+        if reader:
+            reader.close()
 
 
 class _LengthsOnce:
@@ -453,11 +459,15 @@ class _LengthsOnce:
         self.fields: dict[str, list[int]] = {}
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        return self.of(fieldname)[docnum] or default
+
+    def of(self, fieldname: str) -> list[int]:
+        """The field's length in each document (0 where it has none)."""
         lengths = self.fields.get(fieldname)
         if lengths is None:
             lengths = self.fields[fieldname] = [self.reader.doc_field_length(d, fieldname, 0)
                                                 for d in range(self.doc_count)]
-        return lengths[docnum] or default
+        return lengths
 
 
 class _Writer:

@@ -224,22 +224,24 @@ def _work(number: int, index_dir: str, folder: str, schema, model, tasks, result
         Path(folder).mkdir(parents=True, exist_ok=True)
         own = storage(folder)
         ix = own.create_index(schema)
-        writer = None
+        writer = leads = None
         while (task := _next(tasks, parent)) is not None:
             if task[0] == "batch":
                 articles = task[1]
                 segmented = segment_batch([(a.title, a.text) for a in articles], model)
                 if writer is None:
                     writer = FastSegmentWriter(ix, _lk=False, limitmb=WRITER_MEMORY_MB)
+                    writer.recorder, leads = postings.Recorder(), []
                 for doc in documents(articles, segmented):
                     writer.add_document(**doc)
+                    leads.append(postings.lead_bytes(doc["title_text"], doc["text"]))
                 results.put(("batch", number))
             elif writer is None:  # nothing to finish
                 results.put(("segment", number, None, []))
             else:
                 segment = writer._finalize_segment()
-                writer = None
-                _decode_postings(own, schema, segment, Path(index_dir))
+                _save_postings(writer, leads, Path(index_dir) / postings.DIRNAME / segment.segment_id())
+                writer = leads = None
                 results.put(("segment", number, segment, segment.list_files(own)))
     except OSError as error:
         results.put(("error", number, "os", error.strerror or str(error)))
@@ -270,16 +272,16 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _decode_postings(own, schema, segment, index_dir: Path) -> None:
-    """Decode the new segment's postings into the index's ``postings/`` folder now, on
-    this core; if that fails, ``postings.update`` does it after the last commit."""
-    from whoosh.reading import SegmentReader
+def _save_postings(writer, leads: list[bytes], folder: Path) -> None:
+    """Save a finished segment's decoded postings (``postings.py``) from what its writer
+    recorded, on this core and without reading the segment back; if that fails,
+    ``postings.update`` decodes the segment after the last commit."""
+    import numpy as np
 
+    names = [f for f in postings.FIELDS if f in writer.schema.names()]
+    lengths = {f: np.asarray(writer.lengths.of(f), dtype=np.float32) for f in names} if writer.lengths else None
     try:
-        reader = SegmentReader(own, schema, segment)
-        try:
-            postings.write_segment(reader, index_dir / postings.DIRNAME / segment.segment_id())
-        finally:
-            reader.close()
+        if lengths is not None:
+            postings.save_segment(folder, writer.recorder.tables(lengths), leads)
     except OSError:
         pass
