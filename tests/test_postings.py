@@ -166,6 +166,7 @@ def test_arrays_recorded_by_the_workers_are_those_decoded_from_the_segment(tmp_p
     """Worker processes save a new segment's arrays from the postings they wrote; reading
     the segment back gives the same arrays, byte for byte."""
     many = [dict(a, id=f"{a['id']}-{i}", text=a["text"] + f" Số {i}.") for i in range(6) for a in ARTICLES]
+    many += [{"id": "title-only", "title": "Phản biện xã hội", "text": ""}]  # a length of 0
     index_dir = tmp_path / "index"
     monkeypatch.setattr(postings, "write_segment", None)  # not needed: the workers saved them all
     index_corpus([str(write_jsonl(tmp_path / "a.jsonl", many))], index_dir, jobs=2, batch_size=10,

@@ -27,7 +27,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.system import pack_uint
-from whoosh.writing import SegmentWriter
+from whoosh.writing import PostingPool, SegmentWriter
 
 from . import postings
 from . import text as vi
@@ -48,9 +48,10 @@ __all__ = [
 
 DEFAULT_INDEX_DIR = "mttq-index"
 INDEX_DIR_VARIABLE = "MTTQ_NLP_INDEX"
-# Each commit writes a segment. Larger commits mean fewer segments for Whoosh to merge
-# later (merging rewrote three quarters of a 50,000-article index once more) and for a
-# search to look in; a killed run loses at most this many articles' work.
+# Each commit writes a segment (with worker processes, each worker's segment holds this
+# many). Larger segments mean fewer for Whoosh to merge later (merging rewrote three
+# quarters of a 50,000-article index once more) and for a search to look in; a killed
+# run loses at most about this many articles' work a worker.
 DEFAULT_COMMIT_EVERY = 5000
 WRITER_MEMORY_MB = 1024  # Whoosh's sorting buffer: at 128 MB it spilled to disk each commit
 
@@ -95,7 +96,7 @@ class SegmentedText(TEXT):
                 or not isinstance(self.analyzer, SegmentedTokenizer)):
             yield from super().index(value, **kwargs)
             return
-        positions: dict[str, list[int]] = {}
+        positions: dict[bytes, list[int]] = {}
         words = _WORD_TERMS
         pos = 0
         for word in value.lower().split():
@@ -120,22 +121,23 @@ class SegmentedText(TEXT):
                 deltas = found
             else:  # Positions.encode: the gaps between positions
                 deltas = [found[0]] + [b - a for a, b in zip(found, found[1:])]
-            yield term.encode("utf-8"), count, float(count) * boost, pack_uint(count) + dumps(deltas, 2)
+            yield term, count, float(count) * boost, pack_uint(count) + dumps(deltas, 2)
 
 
 _WORD_TERMS: dict[str, tuple] = {}  # lower-case word -> _word_terms(word)
 
 
-def _word_terms(word: str) -> tuple[list[tuple[int, str]], int]:
-    """A segmented word's index terms as (offset, term), each followed by its folded
-    form where that differs, in ``SegmentedTokenizer``'s order; and how many positions
-    the word takes."""
+def _word_terms(word: str) -> tuple[list[tuple[int, bytes]], int]:
+    """A segmented word's index terms as (offset, UTF-8 term), each followed by its
+    folded form where that differs, in ``SegmentedTokenizer``'s order; and how many
+    positions the word takes. (The same bytes objects serve every posting of a term,
+    which also keeps the writer's buffer of postings smaller.)"""
     offsets = []
     for offset, term in vi.terms(word):
-        offsets.append((offset, term))
+        offsets.append((offset, term.encode("utf-8")))
         folded = vi.fold(term)
         if folded != term:
-            offsets.append((offset, folded))
+            offsets.append((offset, folded.encode("utf-8")))
     return offsets, sum(1 for part in word.split("_") if part)
 
 
@@ -438,6 +440,10 @@ class FastSegmentWriter(SegmentWriter):
 
     recorder = None
 
+    def __init__(self, ix, limitmb: int = 128, **kwargs):
+        super().__init__(ix, limitmb=limitmb, **kwargs)
+        self.pool = _PostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+
     def _flush_segment(self):
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
@@ -449,6 +455,19 @@ class FastSegmentWriter(SegmentWriter):
         self.fieldwriter.close()
         if reader:
             reader.close()
+
+
+class _PostingPool(PostingPool):
+    """Whoosh's buffer of postings, adding one without the type checks (the fields
+    give bytes) and with the same size estimate in one expression."""
+
+    def add(self, item):
+        fieldname = item[0]
+        self.fieldnames.add(fieldname)
+        self.currentsize += 150 + len(fieldname) + 2 * len(item[1]) + len(item[4] or b"")
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
 
 
 class _LengthsOnce:
@@ -465,7 +484,8 @@ class _LengthsOnce:
         """The field's length in each document (0 where it has none)."""
         lengths = self.fields.get(fieldname)
         if lengths is None:
-            lengths = self.fields[fieldname] = [self.reader.doc_field_length(d, fieldname, 0)
+            # (Whoosh's reader gives None, not the default, for a length of 0)
+            lengths = self.fields[fieldname] = [self.reader.doc_field_length(d, fieldname, 0) or 0
                                                 for d in range(self.doc_count)]
         return lengths
 
