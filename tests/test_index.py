@@ -71,3 +71,74 @@ def test_stored_text_is_normalised(index_dir):
     with open_index(index_dir).searcher() as searcher:
         doc = searcher.document(id="nfd-1")
     assert doc["title_text"] == "Hòa giải ở cơ sở"  # NFC again
+
+
+# Segmented text where the fast field indexing could part from Whoosh's token path:
+# compound words, repeats, underscores without syllables, case that changes length.
+ODD_SEGMENTED = [
+    "", "x", "phản_biện xã_hội phản_biện phản biện", "Mặt_trận Tổ_quốc MẶT_TRẬN mặt_trận",
+    "a__b _ __ c_ _d", "İstanbul ΑΣ ß Đà_Nẵng đà_nẵng", "1.000 COVID-19 2023 ½ ²", "thuỷ_lợi thủy_lợi thuỷ",
+]
+
+
+def whoosh_postings(value):
+    """(term, frequency, weight, encoded positions) as Whoosh's own TEXT field gives them."""
+    from whoosh.fields import TEXT
+
+    from mttq_nlp.index import SegmentedTokenizer
+
+    return sorted(TEXT(analyzer=SegmentedTokenizer(), phrase=True).index(value))
+
+
+@pytest.mark.parametrize("value", ODD_SEGMENTED + [a["title"] + " " + a["text"] for a in ARTICLES],
+                         ids=lambda value: value[:20])
+def test_fast_field_indexing_gives_whoosh_postings(value):
+    from mttq_nlp import text as vi
+    from mttq_nlp.index import SegmentedText, schema
+
+    field = schema()["body"]
+    assert type(field) is SegmentedText
+    for text in (value, vi.segmented(value)):
+        assert sorted(field.index(text)) == whoosh_postings(text)
+
+
+def all_postings(path):
+    """Every title and body posting of an index, by article id: (field, term, id, weight,
+    positions), sorted."""
+    with open_index(path).searcher() as searcher:
+        reader = searcher.reader()
+        ids = {docnum: fields["id"] for docnum, fields in reader.iter_docs()}
+        out = []
+        for field in ("title", "body"):
+            for term in reader.lexicon(field):
+                matcher = reader.postings(field, term)
+                while matcher.is_active():
+                    out.append((field, term, ids[matcher.id()], matcher.weight(), tuple(matcher.value_as("positions"))))
+                    matcher.next()
+        return sorted(out)
+
+
+def test_fast_field_indexing_gives_the_same_index(tmp_path, monkeypatch):
+    from whoosh.fields import TEXT
+
+    from mttq_nlp import index as index_module
+
+    source = write_jsonl(tmp_path / "a.jsonl", ARTICLES)
+    index_corpus([source], tmp_path / "fast", jobs=1)
+    whoosh_schema = index_module.schema
+
+    def plain_schema():
+        made = whoosh_schema()
+        for name in ("title", "body"):
+            analyzer = made[name].analyzer
+            made.remove(name)
+            made.add(name, TEXT(analyzer=analyzer, phrase=True))
+        return made
+
+    monkeypatch.setattr(index_module, "schema", plain_schema)
+    index_corpus([source], tmp_path / "plain", jobs=1)
+    with open_index(tmp_path / "plain").searcher() as searcher:
+        assert type(searcher.schema["body"]) is TEXT  # the token path was used
+    fast = all_postings(tmp_path / "fast")
+    assert len(fast) > 500
+    assert fast == all_postings(tmp_path / "plain")

@@ -160,3 +160,30 @@ def test_an_interrupted_run_leaves_the_rest_to_the_next(two_runs):
     assert postings.update(two_runs, ix, jobs=2) == 2  # one process a segment
     assert postings.update(two_runs, ix) == 0  # nothing left to do
     assert _results(two_runs) == expected
+
+
+def test_arrays_recorded_by_the_workers_are_those_decoded_from_the_segment(tmp_path, monkeypatch):
+    """Worker processes save a new segment's arrays from the postings they wrote; reading
+    the segment back gives the same arrays, byte for byte."""
+    many = [dict(a, id=f"{a['id']}-{i}", text=a["text"] + f" Số {i}.") for i in range(6) for a in ARTICLES]
+    many += [{"id": "title-only", "title": "Phản biện xã hội", "text": ""}]  # a length of 0
+    index_dir = tmp_path / "index"
+    monkeypatch.setattr(postings, "write_segment", None)  # not needed: the workers saved them all
+    index_corpus([str(write_jsonl(tmp_path / "a.jsonl", many))], index_dir, jobs=2, batch_size=10,
+                 commit_every=1000)
+    monkeypatch.undo()
+    with whoosh_index.open_dir(str(index_dir)).reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        assert len(leaves) == 2  # one a worker
+        for leaf in leaves:
+            recorded = index_dir / postings.DIRNAME / postings.segment_id(leaf)
+            decoded = tmp_path / "decoded" / postings.segment_id(leaf)
+            postings.write_segment(leaf, decoded)
+            names = sorted(p.name for p in recorded.iterdir())
+            assert names == sorted(p.name for p in decoded.iterdir()) and len(names) > 10
+            for name in names:
+                if name.endswith(".npy"):
+                    a, b = np.load(recorded / name), np.load(decoded / name)
+                    assert a.dtype == b.dtype and np.array_equal(a, b), name
+                else:
+                    assert (recorded / name).read_bytes() == (decoded / name).read_bytes()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -104,14 +105,30 @@ def test_read_only_index_folder_is_a_clear_error(tmp_path):
 KILL_TRIALS = 20
 
 
-def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path):
+def processes_running(marker: str) -> list[int]:
+    """Pids of the processes (other than this one) whose command line holds ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:  # gone meanwhile
+                pass
+    return pids
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["one process", "worker processes"])
+def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path, jobs):
     """Real `mttq-nlp index` processes killed with SIGKILL at random moments: the
-    index always opens, holds whole commits, and the next run completes it."""
+    index always opens, holds whole commits, and the next run completes it. With
+    worker processes, the workers die with it and their unfinished segments are
+    cleaned away."""
     articles = many_articles(200)
     source = write_jsonl(tmp_path / "a.jsonl", articles)
     expected = sorted(a["id"] for a in articles)
     rng = random.Random(1)
-    command = [sys.executable, "-m", "mttq_nlp", "index", str(source), "-q", "-j", "1",
+    command = [sys.executable, "-m", "mttq_nlp", "index", str(source), "-q", "-j", jobs,
                "--commit-every", "25", "--no-topics"]
     env = dict(os.environ, PYTHONHASHSEED="0")
     for trial in range(KILL_TRIALS):
@@ -121,6 +138,11 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path):
         time.sleep(rng.uniform(0.2, 2.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
+        if Path("/proc").is_dir():  # no worker outlives the indexing process
+            deadline = time.monotonic() + 5
+            while processes_running(str(ix)) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert processes_running(str(ix)) == []
         if ix.exists() and any(ix.iterdir()):
             ids = [row[0] for row in stored(ix)]  # the index opens
             assert len(ids) == len(set(ids))  # none twice
@@ -129,9 +151,14 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path):
         done = subprocess.run(command + ["--index-dir", str(ix)], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert [row[0] for row in stored(ix)] == expected
+        assert not (ix / "incoming").exists()
+        segment_files = {f.name.split(".")[0] for f in ix.glob("MAIN_*")} - {"MAIN_WRITELOCK"}
+        with open_index(ix).reader() as reader:  # no segment file that the index does not name
+            assert segment_files == {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
 
 
-def test_full_disk_is_a_clear_error_and_keeps_the_last_commit(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["one process", "worker processes"])
+def test_full_disk_is_a_clear_error_and_keeps_the_last_commit(tmp_path, monkeypatch, jobs):
     import errno
 
     from whoosh.writing import SegmentWriter
@@ -149,19 +176,21 @@ def test_full_disk_is_a_clear_error_and_keeps_the_last_commit(tmp_path, monkeypa
 
     monkeypatch.setattr(SegmentWriter, "add_document", add_until_full)
     result = CliRunner().invoke(cli, ["index", str(write_jsonl(tmp_path / "b.jsonl", many_articles(20))),
-                                      "--index-dir", str(ix), "--no-topics", "-j", "1"])
+                                      "--index-dir", str(ix), "--no-topics", "-j", jobs])
     assert result.exit_code == 1
     assert f"Cannot write the index at {ix}: No space left on device." in result.stderr
     assert "run the same command again to finish" in result.stderr
     assert [row[0] for row in stored(ix)] == sorted(a["id"] for a in ARTICLES[:2])
     assert not ix.with_name(".ix.lock").exists()
+    assert not (ix / "incoming").exists()
 
 
-def test_ctrl_c_stops_after_the_batch_and_says_how_far_it_got(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["one process", "worker processes"])
+def test_ctrl_c_stops_after_the_batch_and_says_how_far_it_got(tmp_path, jobs):
     source = write_jsonl(tmp_path / "a.jsonl", many_articles(3000))
     ix = tmp_path / "ix"
     process = subprocess.Popen(
-        [sys.executable, "-m", "mttq_nlp", "index", str(source), "--index-dir", str(ix), "-j", "1",
+        [sys.executable, "-m", "mttq_nlp", "index", str(source), "--index-dir", str(ix), "-j", jobs,
          "--commit-every", "10", "--no-topics"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

@@ -109,3 +109,48 @@ def test_batch_classify_gives_the_per_article_labels(tmp_path, tiny_model):
                                                                                   text=r["text"])))])[0].labels
                   for r in records]
     assert batch == one_by_one
+
+
+def test_worker_segments_give_the_same_index_as_one_process(tmp_path, tiny_model):
+    """Several segments a worker, commits while the other worker writes, small segments
+    merged by Whoosh's policy: the same articles, stored fields and postings as the
+    single-process path."""
+    from test_index import all_postings
+
+    records = [{k: v for k, v in dict(r, id=f"{r['id']}-w", labels=None).items() if v is not None}
+               for r in sample_records(40)]
+    source = write_jsonl(tmp_path / "a.jsonl", records)
+    one = index_corpus([source], tmp_path / "one", model=tiny_model, jobs=1, batch_size=4, commit_every=8)
+    two = index_corpus([source], tmp_path / "two", model=tiny_model, jobs=2, batch_size=4, commit_every=8)
+    assert (two.read, two.indexed, two.committed) == (one.read, one.indexed, one.committed) == (40, 40, 40)
+    assert stored(tmp_path / "one") == stored(tmp_path / "two")
+    assert all_postings(tmp_path / "one") == all_postings(tmp_path / "two")
+    assert not (tmp_path / "two" / "incoming").exists()
+
+
+def test_worker_segments_replace_updated_articles_and_skip_unchanged(tmp_path):
+    records = sample_records(30)
+    source = write_jsonl(tmp_path / "a.jsonl", records)
+    ix = tmp_path / "ix"
+    index_corpus([source], ix, jobs=2, batch_size=4, commit_every=8)
+    changed = [dict(r, text=r["text"] + " Đã sửa.") if i % 3 == 0 else r for i, r in enumerate(records)]
+    write_jsonl(source, changed + [dict(records[0], id="new-1")])
+    stats = index_corpus([source], ix, jobs=2, batch_size=4, commit_every=8)
+    assert (stats.read, stats.indexed, stats.updated, stats.unchanged, stats.skipped) == (31, 1, 10, 20, 0)
+    rows = stored(ix)
+    assert sorted(row[0] for row in rows) == sorted([r["id"] for r in records] + ["new-1"])  # each once
+    edited = {r["id"] for r in changed if r["text"].endswith("Đã sửa.")}
+    assert {row[0] for row in rows if row[6].endswith("Đã sửa.")} == edited
+
+
+def test_strict_with_workers_writes_nothing(tmp_path):
+    from mttq_nlp.errors import MttqError
+
+    source = write_jsonl(tmp_path / "a.jsonl", sample_records(20))
+    with source.open("a", encoding="utf-8") as handle:
+        handle.write("not json\n")
+    ix = tmp_path / "ix"
+    with pytest.raises(MttqError, match="--strict: nothing was written"):
+        index_corpus([source], ix, jobs=2, batch_size=4, commit_every=4, strict=True)
+    assert stored(ix) == []
+    assert not (ix / "incoming").exists()

@@ -88,9 +88,10 @@ def cli():
 @click.option("--retag", is_flag=True, help="Re-apply the topic model to the index; no SOURCES are read.")
 @click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read; commit nothing.")
 @click.option("--commit-every", default=5000, show_default=True, type=click.IntRange(1),
-              help="Commit after this many articles: a killed run keeps what it committed.")
+              help="Commit after this many articles (with several jobs, each worker's segment of this "
+                   "many): a killed run keeps what it committed.")
 @click.option("-j", "--jobs", type=click.IntRange(1), default=None,
-              help="Worker processes for word segmentation [default: one per core].")
+              help="Worker processes that segment, classify and write the index [default: one per core].")
 @click.option("--wait", default=0.0, type=click.FloatRange(0), metavar="SECONDS",
               help="If another process is writing the index, wait this long for it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")

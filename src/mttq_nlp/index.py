@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import signal
 import threading
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.analysis import Token, Tokenizer
 from whoosh.filedb.filestore import FileStorage
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.system import pack_uint
+from whoosh.writing import PostingPool, SegmentWriter
 
 from . import postings
 from . import text as vi
@@ -45,9 +47,10 @@ __all__ = [
 
 DEFAULT_INDEX_DIR = "mttq-index"
 INDEX_DIR_VARIABLE = "MTTQ_NLP_INDEX"
-# Each commit writes a segment. Larger commits mean fewer segments for Whoosh to merge
-# later (merging rewrote three quarters of a 50,000-article index once more) and for a
-# search to look in; a killed run loses at most this many articles' work.
+# Each commit writes a segment (with worker processes, each worker's segment holds this
+# many). Larger segments mean fewer for Whoosh to merge later (merging rewrote three
+# quarters of a 50,000-article index once more) and for a search to look in; a killed
+# run loses at most about this many articles' work a worker.
 DEFAULT_COMMIT_EVERY = 5000
 WRITER_MEMORY_MB = 1024  # Whoosh's sorting buffer: at 128 MB it spilled to disk each commit
 
@@ -81,6 +84,62 @@ class SegmentedTokenizer(Tokenizer):
                 yield token
 
 
+class SegmentedText(TEXT):
+    """A TEXT field of segmented text whose postings are made in one pass over the
+    words: the terms, positions, frequencies and encoded positions that
+    ``SegmentedTokenizer`` through Whoosh's ``Positions`` format gives, without a
+    Token per term (``tests/test_index.py`` compares the two)."""
+
+    def index(self, value, **kwargs):
+        if (not isinstance(value, str) or type(self.format) is not formats.Positions
+                or not isinstance(self.analyzer, SegmentedTokenizer)):
+            yield from super().index(value, **kwargs)
+            return
+        positions: dict[bytes, list[int]] = {}
+        words = _WORD_TERMS
+        pos = 0
+        for word in value.lower().split():
+            entry = words.get(word)
+            if entry is None:
+                if len(words) > 500_000:
+                    words.clear()
+                entry = words[word] = _word_terms(word)
+            offsets, width = entry
+            for offset, term in offsets:
+                found = positions.get(term)
+                if found is None:
+                    positions[term] = [pos + offset]
+                else:
+                    found.append(pos + offset)
+            pos += width
+        boost = self.format.field_boost
+        dumps = pickle.dumps
+        for term, found in positions.items():
+            count = len(found)
+            if count == 1:
+                deltas = found
+            else:  # Positions.encode: the gaps between positions
+                deltas = [found[0]] + [b - a for a, b in zip(found, found[1:])]
+            yield term, count, float(count) * boost, pack_uint(count) + dumps(deltas, 2)
+
+
+_WORD_TERMS: dict[str, tuple] = {}  # lower-case word -> _word_terms(word)
+
+
+def _word_terms(word: str) -> tuple[list[tuple[int, bytes]], int]:
+    """A segmented word's index terms as (offset, UTF-8 term), each followed by its
+    folded form where that differs, in ``SegmentedTokenizer``'s order; and how many
+    positions the word takes. (The same bytes objects serve every posting of a term,
+    which also keeps the writer's buffer of postings smaller.)"""
+    offsets = []
+    for offset, term in vi.terms(word):
+        offsets.append((offset, term.encode("utf-8")))
+        folded = vi.fold(term)
+        if folded != term:
+            offsets.append((offset, folded.encode("utf-8")))
+    return offsets, sum(1 for part in word.split("_") if part)
+
+
 def schema() -> Schema:
     analyzer = SegmentedTokenizer()
     return Schema(
@@ -88,8 +147,8 @@ def schema() -> Schema:
         # id + content hash: tells unchanged articles from changed ones without
         # loading stored fields
         version=ID(stored=True),
-        title=TEXT(analyzer=analyzer, phrase=True),
-        body=TEXT(analyzer=analyzer, phrase=True),
+        title=SegmentedText(analyzer=analyzer, phrase=True),
+        body=SegmentedText(analyzer=analyzer, phrase=True),
         title_text=STORED,  # normalised title and text, for display and snippets
         text=STORED,
         segmented=STORED,  # for re-tagging without re-reading the sources
@@ -209,28 +268,34 @@ def index_corpus(
     as they are found; with ``strict`` the first one stops the run and nothing is
     committed.
 
-    Work is committed every ``commit_every`` articles, so a killed run keeps what it
-    committed and the next run finishes the job. Segmentation runs in ``jobs``
-    worker processes (default: one per core); the results are written in input order,
-    so the index is the same whatever ``jobs`` is. Ctrl-C stops after the current
-    batch, commits, and returns with ``stats.interrupted`` set. ``rebuild`` builds a
-    new index beside the old one and swaps it in at the end.
+    With ``jobs`` > 1 (default: one per core), ``jobs`` worker processes segment,
+    classify and write segments of their own (``index_workers.py``), each committed
+    once it holds ``commit_every`` articles; with one job, all of it happens here and
+    a commit follows every ``commit_every`` articles. Either way a killed run keeps
+    what it committed, the next run finishes the job, and the index holds the same
+    articles. Ctrl-C stops after the batches in hand, commits, and returns with
+    ``stats.interrupted`` set. ``rebuild`` builds a new index beside the old one and
+    swaps it in at the end.
     """
     path = resolve_index_dir(index_dir)
     stats = IndexStats()
     jobs = max(1, jobs or os.cpu_count() or 1)
+    batch_size = max(1, min(batch_size, commit_every))  # commits no rarer than asked
     with IndexLock(path, wait=wait), _StopOnInterrupt() as interrupt:
         target = path.with_name(path.name + ".rebuild") if rebuild else path
         if rebuild and target.exists():
             shutil.rmtree(target)  # left by a killed rebuild
         ix = _open_or_create(target)
-        writer = _Writer(ix, target, commit=not strict)
+        known_ids, known_versions = _known(ix)
+        if jobs > 1:
+            from .index_workers import WritingWorkers
+
+            writer = WritingWorkers(ix, target, jobs, model, segment_size=commit_every, commit=not strict,
+                                    known_ids=known_ids, stats=stats)
+        else:
+            writer = _InProcessWriter(ix, target, model, commit_every, commit=not strict,
+                                      known_ids=known_ids, stats=stats)
         try:
-            reader = ix.reader()
-            known_ids = {term.decode("utf-8") for term in reader.lexicon("id")}
-            known_versions = {term.decode("utf-8") for term in reader.lexicon("version")}
-            reader.close()
-            pipeline = _SegmentingPipeline(jobs, model)
             seen: dict[str, str] = {}
             batch: list[Article] = []
 
@@ -244,13 +309,6 @@ def index_corpus(
                 stats.problems.append(problem)
                 if on_problem:
                     on_problem(problem)
-
-            def write(done):
-                for articles, segmented in done:
-                    _write_batch(writer, articles, segmented, known_ids, stats)
-                    if writer.pending >= commit_every:
-                        writer.commit()
-                        stats.committed = stats.indexed + stats.updated
 
             for item in read_corpus(sources):
                 if isinstance(item, Problem):
@@ -268,7 +326,7 @@ def index_corpus(
                 else:
                     batch.append(item)
                     if len(batch) >= batch_size:
-                        write(pipeline.submit(batch))
+                        writer.add(batch)
                         batch = []
                 if on_progress:
                     on_progress(stats.read)
@@ -276,11 +334,8 @@ def index_corpus(
                     stats.interrupted = True
                     break
             if batch:
-                write(pipeline.submit(batch))
-            write(pipeline.drain())
-            pipeline.close()
-            writer.commit(final=True)
-            stats.committed = stats.indexed + stats.updated
+                writer.add(batch)
+            writer.finish()
         except BaseException:
             writer.cancel()
             raise
@@ -293,6 +348,51 @@ def index_corpus(
         if rebuild:
             _swap(target, path)
     return stats
+
+
+def _known(ix) -> tuple[set[str], set[str]]:
+    """The ids and the versions (id + content hash) of the articles in ``ix``."""
+    reader = ix.reader()
+    try:
+        return ({term.decode("utf-8") for term in reader.lexicon("id")},
+                {term.decode("utf-8") for term in reader.lexicon("version")})
+    finally:
+        reader.close()
+
+
+def count_batch(articles: list[Article], known_ids: set[str], stats: IndexStats) -> None:
+    """Count a batch about to be written as indexed (new ids) or updated (known ones)."""
+    updated = sum(article.id in known_ids for article in articles)
+    stats.updated += updated
+    stats.indexed += len(articles) - updated
+
+
+class _InProcessWriter:
+    """Indexing in this process (one job): segment, classify and write each batch here,
+    committing every ``commit_every`` articles (or only at the end, with ``commit``
+    false)."""
+
+    def __init__(self, ix, path: Path, model, commit_every: int, *, commit: bool,
+                 known_ids: set[str], stats: IndexStats):
+        self.model, self.commit_every = model, commit_every
+        self.known_ids, self.stats = known_ids, stats
+        self.writer = _Writer(ix, path, commit=commit)
+
+    def add(self, articles: list[Article]) -> None:
+        segmented = segment_batch([(a.title, a.text) for a in articles], self.model)
+        count_batch(articles, self.known_ids, self.stats)
+        for article, doc in zip(articles, documents(articles, segmented)):
+            self.writer.add(doc, article.id in self.known_ids)
+        if self.writer.pending >= self.commit_every:
+            self.writer.commit()
+            self.stats.committed = self.stats.indexed + self.stats.updated
+
+    def finish(self) -> None:
+        self.writer.commit(final=True)
+        self.stats.committed = self.stats.indexed + self.stats.updated
+
+    def cancel(self) -> None:
+        self.writer.cancel()
 
 
 def decode_postings(ix, path: Path, should_stop=lambda: False, jobs: int = 1) -> Problem | None:
@@ -331,6 +431,64 @@ def _swap(new: Path, old: Path) -> None:
         shutil.rmtree(retired)
 
 
+class FastSegmentWriter(SegmentWriter):
+    """Whoosh's ``SegmentWriter``, except that writing the postings at commit reads
+    each field's lengths once, not once a posting (a column read through the compound
+    file each time: a quarter of the commit). With a ``postings.Recorder`` as
+    ``recorder``, the postings it writes are recorded too."""
+
+    recorder = None
+
+    def __init__(self, ix, limitmb: int = 128, **kwargs):
+        super().__init__(ix, limitmb=limitmb, **kwargs)
+        self.pool = _PostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        reader = self.per_document_reader() if self.codec.length_stats else None
+        self.lengths = _LengthsOnce(reader, self.docnum) if reader else None
+        items = self.pool.iter_postings()
+        if self.recorder is not None:
+            items = self.recorder.record(items)
+        self.fieldwriter.add_postings(self.schema, self.lengths, items)
+        self.fieldwriter.close()
+        if reader:
+            reader.close()
+
+
+class _PostingPool(PostingPool):
+    """Whoosh's buffer of postings, adding one without the type checks (the fields
+    give bytes) and with the same size estimate in one expression."""
+
+    def add(self, item):
+        fieldname = item[0]
+        self.fieldnames.add(fieldname)
+        self.currentsize += 150 + len(fieldname) + 2 * len(item[1]) + len(item[4] or b"")
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
+
+
+class _LengthsOnce:
+    """``doc_field_length`` of a per-document reader, each field read whole on first use."""
+
+    def __init__(self, reader, doc_count: int):
+        self.reader, self.doc_count = reader, doc_count
+        self.fields: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        return self.of(fieldname)[docnum] or default
+
+    def of(self, fieldname: str) -> list[int]:
+        """The field's length in each document (0 where it has none)."""
+        lengths = self.fields.get(fieldname)
+        if lengths is None:
+            # (Whoosh's reader gives None, not the default, for a length of 0)
+            lengths = self.fields[fieldname] = [self.reader.doc_field_length(d, fieldname, 0) or 0
+                                                for d in range(self.doc_count)]
+        return lengths
+
+
 class _Writer:
     """A Whoosh writer that commits in batches and turns I/O errors into clear ones."""
 
@@ -341,7 +499,7 @@ class _Writer:
 
     def _open(self):
         try:
-            return self.ix.writer(limitmb=WRITER_MEMORY_MB)
+            return FastSegmentWriter(self.ix, limitmb=WRITER_MEMORY_MB)
         except LockError:
             raise IndexLockedError(f"The index at {self.path} is locked by another writer; try again later.") from None
         except OSError as error:
@@ -381,66 +539,15 @@ class _Writer:
             self.writer = None
 
 
-def _segment_batch(pairs: list[tuple[str, str]], model=None) -> list[tuple]:
-    """Segment (and, with a model, classify) the titles and texts of a batch, in a
-    worker process: for each article (segmented title, segmented text, normalised
-    title, normalised text, prediction or None)."""
-    model = model if model is not None else _WORKER_MODEL
+def segment_batch(pairs: list[tuple[str, str]], model=None) -> list[tuple]:
+    """Segment (and, with a model, classify) the titles and texts of a batch: for each
+    article (segmented title, segmented text, normalised title, normalised text,
+    prediction or None)."""
     # (normalised title, segmented title, normalised text, segmented text) per article
     done = [vi.normalized_and_segmented(title) + vi.normalized_and_segmented(body) for title, body in pairs]
     predictions = (model.predict_segmented([d[1] + "\n" + d[3] for d in done])
                    if model is not None and done else [None] * len(done))
     return [(d[1], d[3], d[0], d[2], prediction) for d, prediction in zip(done, predictions)]
-
-
-_WORKER_MODEL = None  # a worker process's topic model, set by _start_worker
-
-
-def _start_worker(model) -> None:
-    global _WORKER_MODEL
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    _WORKER_MODEL = model
-
-
-class _SegmentingPipeline:
-    """Segments and classifies batches in worker processes while the caller writes
-    earlier ones.
-
-    ``submit`` returns the batches that are done, in submission order; ``drain``
-    the rest. Up to ``AHEAD`` batches a worker are in flight, so that the workers go
-    on while the caller commits. With one job, everything runs in-process.
-    """
-
-    AHEAD = 4
-
-    def __init__(self, jobs: int, model=None):
-        self.jobs = jobs
-        self.model = model
-        self.pool = None
-        self.queue: deque = deque()
-
-    def submit(self, articles: list[Article]):
-        pairs = [(a.title, a.text) for a in articles]
-        if self.jobs == 1:
-            return [(articles, _segment_batch(pairs, self.model))]
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(self.jobs, initializer=_start_worker, initargs=(self.model,))
-        self.queue.append((articles, self.pool.submit(_segment_batch, pairs)))
-        done = []
-        while self.queue and (len(self.queue) > self.jobs * self.AHEAD or self.queue[0][1].done()):
-            articles, future = self.queue.popleft()
-            done.append((articles, future.result()))
-        return done
-
-    def drain(self):
-        done = [(articles, future.result()) for articles, future in self.queue]
-        self.queue.clear()
-        return done
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-            self.pool = None
 
 
 class _StopOnInterrupt:
@@ -463,18 +570,13 @@ class _StopOnInterrupt:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def _write_batch(writer: _Writer, batch: list[Article], segmented, known_ids: set[str], stats: IndexStats) -> None:
-    for article, (title, body, title_text, body_text, prediction) in zip(batch, segmented):
+def documents(articles: list[Article], segmented: list[tuple]) -> Iterable[dict]:
+    """The Whoosh documents of a batch, from ``segment_batch``'s results."""
+    for article, (title, body, title_text, body_text, prediction) in zip(articles, segmented):
         given = article.labels is not None
         topics = article.labels if given else (prediction.labels if prediction else [])
         scores = prediction.scores if prediction else None
-        doc = document(article, title, body, topics, scores, given, (title_text, body_text))
-        update = article.id in known_ids
-        writer.add(doc, update)
-        if update:
-            stats.updated += 1
-        else:
-            stats.indexed += 1
+        yield document(article, title, body, topics, scores, given, (title_text, body_text))
 
 
 def retag_index(

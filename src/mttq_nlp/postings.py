@@ -219,16 +219,12 @@ def _write_segment_of(index_dir: str, segment: str) -> None:
 
 
 def write_segment(leaf, folder: Path) -> None:
-    """Decode every posting list of ``FIELDS`` in one segment into ``folder``, written
-    beside it first and renamed into place, so a reader never sees half of it."""
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    from .ranking import field_lengths, folded_lead  # (ranking imports this module)
+    """Decode every posting list of ``FIELDS`` in one segment into ``folder``."""
+    from .ranking import field_lengths  # (ranking imports this module)
 
-    fields = [f for f in FIELDS if f in leaf.schema.names()]
+    tables = {}
     terms_reader = leaf._terms
-    for field in fields:
+    for field in (f for f in FIELDS if f in leaf.schema.names()):
         field_format = leaf.schema[field].format
         raw_terms, id_parts, tf_parts = [], [], []
         for (name, term), info in terms_reader.items_from(field, b""):
@@ -239,33 +235,93 @@ def write_segment(leaf, folder: Path) -> None:
             raw_terms.append(term)
             id_parts.append(ids.astype(np.int32))
             tf_parts.append(tfs)
+        tables[field] = (raw_terms, id_parts, tf_parts, field_lengths(leaf, field))
+    leads = []
+    for docnum in range(leaf.doc_count_all()):
+        stored = leaf.stored_fields(docnum)
+        leads.append(lead_bytes(stored.get("title_text", ""), stored.get("text", "")))
+    save_segment(folder, tables, leads)
+
+
+def lead_bytes(title: str, text: str) -> bytes:
+    """A document's ``ranking.folded_lead``, as kept in the ``leads`` arrays."""
+    from .ranking import folded_lead
+
+    return "\n".join(folded_lead(title, text)).encode("utf-8")
+
+
+class Recorder:
+    """Records the postings of ``FIELDS`` as a segment's writer writes them (Whoosh's
+    sorted stream of (field, term, document, weight, value)), so that a new segment's
+    arrays are made without reading the segment back: see ``arrays``."""
+
+    def __init__(self):
+        # per field: terms, and the flat document numbers and weights with each term's start
+        self.fields = {field: ([], [], [], []) for field in FIELDS}
+
+    def record(self, items):
+        """``items``, unchanged, recording those of ``FIELDS`` as they pass."""
+        fields = self.fields
+        last_field = last_term = None
+        terms = ids = weights = starts = None
+        for item in items:
+            field, term, docnum, weight, _ = item
+            if field != last_field:
+                last_field, last_term = field, None
+                terms, ids, weights, starts = fields.get(field, (None,) * 4)
+            if terms is not None:
+                if term != last_term:
+                    terms.append(term)
+                    starts.append(len(ids))
+                    last_term = term
+                ids.append(docnum)
+                weights.append(weight)
+            yield item
+
+    def tables(self, lengths: dict[str, np.ndarray]) -> dict:
+        """``save_segment``'s tables: per field (terms, document numbers and weights
+        per term, field lengths), for the fields in ``lengths``."""
+        tables = {}
+        for field, (terms, ids, weights, starts) in self.fields.items():
+            if field not in lengths:
+                continue
+            bounds = starts[1:]
+            tables[field] = (terms, np.split(np.asarray(ids, dtype=np.int32), bounds),
+                             np.split(np.asarray(weights, dtype=np.float32), bounds), lengths[field])
+        return tables
+
+
+def save_segment(folder: Path, tables: dict, leads: list[bytes]) -> None:
+    """Write a segment's arrays into ``folder``, beside it first and renamed into place,
+    so a reader never sees half of them. ``tables``: per field, (terms, document numbers
+    per term, weights per term, field length per document), terms in any order;
+    ``leads``: ``lead_bytes`` per document."""
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for field, (raw_terms, id_parts, tf_parts, lengths) in tables.items():
         keys = np.fromiter((term_key(t) for t in raw_terms), dtype=np.uint64, count=len(raw_terms))
         order = sorted(range(len(raw_terms)), key=lambda i: (int(keys[i]), raw_terms[i]))
-        lengths = np.fromiter((len(id_parts[i]) for i in order), dtype=np.int64, count=len(order))
+        counts = np.fromiter((len(id_parts[i]) for i in order), dtype=np.int64, count=len(order))
         term_lengths = np.fromiter((len(raw_terms[i]) for i in order), dtype=np.int64, count=len(order))
         tfs = np.concatenate([tf_parts[i] for i in order]) if order else np.zeros(0, dtype=np.float32)
         if len(tfs) and np.all(tfs == np.round(tfs)) and tfs.min() >= 0 and tfs.max() < 65536:
             tfs = tfs.astype(np.uint16)  # counts: half the space of float32
         arrays = {
             "keys": keys[order] if order else np.zeros(0, dtype=np.uint64),
-            "starts": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            "starts": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
             "ids": np.concatenate([id_parts[i] for i in order]) if order else np.zeros(0, dtype=np.int32),
             "tfs": tfs,
             "terms": np.frombuffer(b"".join(raw_terms[i] for i in order), dtype=np.uint8),
             "term_starts": np.concatenate([[0], np.cumsum(term_lengths)]).astype(np.int64),
+            "lengths": lengths,
         }
-        arrays["lengths"] = field_lengths(leaf, field)
         for name, array in arrays.items():
             np.save(partial / f"{field}.{name}.npy", array)
-
-    leads = []
-    for docnum in range(leaf.doc_count_all()):
-        stored = leaf.stored_fields(docnum)
-        leads.append("\n".join(folded_lead(stored.get("title_text", ""), stored.get("text", ""))).encode("utf-8"))
     np.save(partial / "leads.text.npy", np.frombuffer(b"".join(leads), dtype=np.uint8))
     np.save(partial / "leads.starts.npy",
             np.concatenate([[0], np.cumsum([len(lead) for lead in leads], dtype=np.int64)]).astype(np.int64))
-    meta = {"format": FORMAT, "segment": folder.name, "doc_count": leaf.doc_count_all(), "fields": fields}
+    meta = {"format": FORMAT, "segment": folder.name, "doc_count": len(leads), "fields": list(tables)}
     (partial / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)
