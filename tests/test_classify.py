@@ -222,6 +222,12 @@ def test_thresholds_are_also_tuned_on_held_out_articles_joined_with_one_without_
     assert np.allclose(model.thresholds_, classify._tune_thresholds(np.vstack([y, y]), np.vstack([plain, joined])))
 
 
+def test_fit_model_refuses_a_label_no_text_carries():
+    texts = [classify.segment_texts([text])[0] for text, _ in MULTI]
+    with pytest.raises(ValueError, match="thi-dua"):
+        classify.fit_model(texts, [codes for _, codes in MULTI], multilabel=True, labels=["bau-cu", "thi-dua"])
+
+
 def test_partners_are_other_records_without_topics():
     rng = np.random.default_rng(0)
     records, no_topic = np.arange(10), np.array([2, 5, 7])

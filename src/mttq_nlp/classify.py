@@ -367,6 +367,10 @@ def fit_model(segmented_texts: Sequence[str], targets: Sequence, *, multilabel: 
     texts = list(segmented_texts)
     if multilabel:
         y = _binarize(targets, labels)
+        constant = [code for code, column in zip(labels, y.T) if column.min() == column.max()]
+        if constant:
+            raise ValueError(f"labels {constant} are on all or none of the {len(texts)} texts; "
+                             "each label needs texts with it and texts without it")
         folds = int(params["threshold_folds"])
         keys = _stratify_keys(y, True, labels)
         folds = max(2, min(folds, int(np.unique(keys, return_counts=True)[1].min())))
@@ -880,6 +884,11 @@ def _cross_validate(texts, data: LabelledData, params, seed, k) -> dict:
         fold_targets = [targets[i] for i in train_index]
         fold = LabelledData([data.articles[i] for i in train_index], fold_targets, data.multilabel, data.labels)
         _check_trainable(fold)
+        if data.multilabel:
+            absent = [code for code in data.labels if not any(code in t for t in fold_targets)]
+            if absent:
+                raise TrainingError(f"--cv {k}: one fold's training part has no record of {', '.join(absent)}. "
+                                    "Use a smaller --cv, or add records of these labels.")
         model = fit_model(list(texts[train_index]), fold_targets, multilabel=data.multilabel,
                           labels=data.labels, params=params, seed=seed)
         predictions = _predict_batched(model, list(texts[test_index]))
