@@ -49,6 +49,14 @@ def test_bad_records_are_counted_and_duplicates_skipped(tmp_path):
     ]
 
 
+def test_a_truncated_record_is_reported_in_plain_words(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text('{"id": "x", "title": "bad\n', encoding="utf-8")
+    problems = []
+    index_corpus([source], tmp_path / "ix", on_problem=problems.append)
+    assert [str(p) for p in problems] == [f"{source}:1: not valid JSON (Unterminated string starting at column 22)"]
+
+
 def test_remove(tmp_path):
     index_corpus([write_jsonl(tmp_path / "a.jsonl", ARTICLES[:3])], tmp_path / "ix")
     removed, missing = remove_articles(["pb-1", "nope"], tmp_path / "ix")

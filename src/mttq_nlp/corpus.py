@@ -280,7 +280,7 @@ def _read_jsonl_lines(name: str, lines) -> Iterator[Article | Problem]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            yield Problem(where, f"not valid JSON ({error.msg} at column {error.colno})")
+            yield Problem(where, f"not valid JSON ({error.msg.removesuffix(' at')} at column {error.colno})")
             continue
         except RecursionError:
             yield Problem(where, "not valid JSON (nested too deeply)")
