@@ -83,6 +83,12 @@ def table(result: dict) -> str:
         ("macro-F1", f"{result['macro_f1']:.4f}", "≥ 0.925"),
         ("micro-F1", f"{result['metrics']['micro']['f1']:.4f}", ""),
         ("top-label calibration error (ECE)", f"{result['metrics']['calibration']['ece']:.4f}", ""),
+    ]
+    unaccented = (result["card"]["evaluation"].get("unaccented") or {}).get("metrics")
+    if unaccented:  # the same test articles with their marks stripped, classified by the twin model
+        rows += [("accuracy, test typed without diacritics", f"{unaccented['accuracy']:.4f}", ""),
+                 ("macro-F1, test typed without diacritics", f"{unaccented['macro']['f1']:.4f}", "")]
+    rows += [
         ("training wall time (read + segment + fit)", f"{result['training_seconds'] / 60:.1f} min "
          f"({t['read']:.0f} + {t['segment_train']:.0f} + {t['fit']:.0f} s)", "< 10 min"),
         ("evaluation (segment test + predict)", f"{(t.get('segment_eval', 0) + t.get('evaluate', 0)) / 60:.1f} min", ""),

@@ -295,6 +295,46 @@ def test_explained_terms_occur_in_the_text(multi_model):
             assert term in lowered, term
 
 
+# --- text typed without diacritics ------------------------------------------------
+
+def test_text_without_diacritics_is_classified_by_the_unaccented_twin(multi_model, folder):
+    twin = multi_model.unaccented_
+    assert twin is not None and twin.card["params"]["features"] == "unaccented"
+    marked = ["Trao quà Tết cho hộ nghèo ở xã vùng cao", "Hội nghị hiệp thương giới thiệu người ứng cử đại biểu"]
+    plain = ["Trao qua Tet cho ho ngheo o xa vung cao", "HOI NGHI HIEP THUONG GIOI THIEU NGUOI UNG CU DAI BIEU"]
+    assert multi_model._model_for(segment_texts(plain)[0]) is twin
+    assert multi_model._model_for(segment_texts(marked)[0]) is multi_model
+    # the main model's features hardly recognise the unmarked text; the twin does
+    main, routed = multi_model._predict(segment_texts(plain)), multi_model.predict_texts(plain)
+    for label, alone, by_twin in zip(["an-sinh", "bau-cu"], main, routed):
+        assert by_twin.scores[label] > alone.scores[label]
+    assert [p.labels for p in routed] == [["an-sinh"], ["bau-cu"]]
+    assert [p.labels for p in multi_model.predict_texts(marked)] == [["an-sinh"], ["bau-cu"]]
+    # a mixed batch keeps its order
+    mixed = [marked[0], plain[1], plain[0], marked[1]]
+    assert [p.labels for p in multi_model.predict_texts(mixed)] == [["an-sinh"], ["bau-cu"], ["an-sinh"], ["bau-cu"]]
+    # explanations come from the twin, in the text's own unmarked syllables
+    segmented = segment_texts([plain[0]])[0]
+    for term, _ in multi_model.explain_segmented(segmented, ["an-sinh"], top=5)["an-sinh"]:
+        assert term in plain[0].lower(), term
+    # saved and loaded with the model; figures on the held-out records without marks in the card
+    loaded = load_model(multi_model.path)
+    assert loaded.predict_texts(mixed) == multi_model.predict_texts(mixed)
+    card = json.loads((folder / "multi-model" / "model.json").read_text(encoding="utf-8"))
+    assert 0 <= card["evaluation"]["unaccented"]["metrics"]["micro"]["f1"] <= 1
+
+
+def test_no_twin_when_asked_and_models_saved_before_it_load(tmp_path):
+    source = write_jsonl(tmp_path / "s.jsonl", single_records())
+    result = train([source], tmp_path / "m", label_field="label", cv=2, params={"unaccented_twin": False})
+    assert result.model.unaccented_ is None and load_model(tmp_path / "m").unaccented_ is None
+    assert result.card["evaluation"]["unaccented"] == {"metrics": None, "cross_validation": None}
+    # one with a twin reports cross-validated figures for the unmarked text too
+    result = train([source], tmp_path / "m2", label_field="label", cv=2)
+    assert 0 <= result.card["evaluation"]["unaccented"]["cross_validation"]["accuracy"]["mean"] <= 1
+    assert "unaccented" not in result.card["evaluation"]["cross_validation"]
+
+
 # --- segmentation cache --------------------------------------------------------------
 
 def test_segmentation_cache(tmp_path, monkeypatch):

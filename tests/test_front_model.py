@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mttq_nlp import text as vi
 from mttq_nlp.classify import load_model, train
 from mttq_nlp.corpus import Article, read_corpus
 from mttq_nlp.topics import TOPIC_CODES
@@ -66,6 +67,13 @@ def test_obvious_texts(model, code, title, text):
     assert labels_of(model, title, text)[:1] == [code]
 
 
+@pytest.mark.parametrize("code, title, text", OBVIOUS, ids=[o[0] for o in OBVIOUS])
+def test_obvious_texts_typed_without_diacritics(model, code, title, text):
+    title, text = vi.fold(vi.normalize(title)).upper(), vi.fold(vi.normalize(text))  # and an ALL CAPS headline
+    assert not vi.has_diacritics(f"{title}\n{text}")
+    assert labels_of(model, title, text)[:1] == [code]
+
+
 def test_unrelated_news_gets_no_topic(model):
     text = ("Một xe tải chở cát va chạm với xe máy trên quốc lộ 1A, làm một người bị thương nặng.\n"
             "Công an huyện đang điều tra làm rõ nguyên nhân vụ tai nạn.")
@@ -83,6 +91,7 @@ def test_training_twice_with_the_same_seed_gives_the_same_model(tmp_path):
              for i in (1, 2)]
     assert cards[0]["evaluation"]["metrics"] == cards[1]["evaluation"]["metrics"]
     assert cards[0]["thresholds"] == cards[1]["thresholds"]
+    assert cards[0]["evaluation"]["unaccented"] == cards[1]["evaluation"]["unaccented"]
     assert cards[0]["training_data"] == cards[1]["training_data"]
     texts = [f"{r['title']}\n{r['text']}" for r in records[:10]]
     first, second = (load_model(tmp_path / f"model-{i}").predict_texts(texts) for i in (1, 2))

@@ -79,3 +79,21 @@ def test_abbreviations_expand_both_ways():
     # without diacritics, too
     assert (0, 4, ["ubnd"]) in vi.expand_abbreviations(["uy", "ban", "nhan", "dan"])
     assert (0, 1, ["hội", "đồng", "nhân", "dân"]) in vi.expand_abbreviations(["hdnd"])
+
+
+@pytest.mark.parametrize(
+    "raw, marked",
+    [
+        ("Ủy ban Mặt trận Tổ quốc tỉnh trao quà Tết", True),
+        (unicodedata.normalize("NFD", "Ủy ban Mặt trận Tổ quốc tỉnh trao quà Tết"), True),
+        ("ỦY BAN MTTQ TỈNH TRAO 500 SUẤT QUÀ", True),  # ALL CAPS, an abbreviation, a number
+        ("Uy ban Mat tran To quoc tinh trao qua Tet", False),
+        ("UY BAN MTTQ TINH TRAO 500 SUAT QUA", False),
+        ("Uy ban MTTQ tỉnh trao qua Tet cho ho ngheo o xa vung cao", False),  # one stray mark
+        ("", True),
+        ("2024 - 12/5", True),  # no syllables: nothing to go on
+    ],
+)
+def test_has_diacritics(raw, marked):
+    assert vi.has_diacritics(raw) is marked
+

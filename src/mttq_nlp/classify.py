@@ -81,6 +81,9 @@ DEFAULT_PARAMS = {
     # held-out article without topics: real reports are longer than the training
     # articles and often give a topic one passage (see README, "Front topics")
     "threshold_passages": True,
+    # a twin model on the same articles with their marks stripped classifies articles
+    # typed without diacritics, which the main model's features would not recognise
+    "unaccented_twin": True,
 }
 
 
@@ -104,12 +107,18 @@ def term_tokens(segmented_text: str) -> list[str]:
     return [term for _, term in analysis.terms(segmented_text)]
 
 
-TOKENISERS = {"words": word_tokens, "syllables": syllable_tokens, "terms": term_tokens}
+def unaccented_tokens(segmented_text: str) -> list[str]:
+    """Lower-cased syllables without their marks: ``Mặt_trận`` -> ``mat``, ``tran``."""
+    return [analysis.fold(syllable) for syllable in syllable_tokens(segmented_text)]
+
+
+TOKENISERS = {"words": word_tokens, "syllables": syllable_tokens, "terms": term_tokens,
+              "unaccented": unaccented_tokens}
 
 
 def needs_segmentation(params: dict) -> bool:
     """Syllable features are the same on a segmented and a merely normalised text."""
-    return params["features"] != "syllables"
+    return params["features"] not in ("syllables", "unaccented")
 
 
 # --- predictions and the model ----------------------------------------------------
@@ -134,10 +143,13 @@ class TopicModel:
 
     ``labels_``: the label codes; ``multilabel``: an article may get several (or none)
     when True, exactly one when False; ``thresholds_``: the per-label decision
-    thresholds of a multi-label model; ``card``: the model card (model.json).
+    thresholds of a multi-label model; ``card``: the model card (model.json);
+    ``unaccented_``: the twin model (features without marks) that classifies texts
+    typed without diacritics, or None.
     """
 
-    def __init__(self, vectorizer, classifier, labels, multilabel, thresholds=None, card=None, path=None):
+    def __init__(self, vectorizer, classifier, labels, multilabel, thresholds=None, card=None, path=None,
+                 unaccented=None):
         self.vectorizer_ = vectorizer
         self.classifier_ = classifier
         self.labels_ = list(labels)
@@ -145,6 +157,13 @@ class TopicModel:
         self.thresholds_ = None if thresholds is None else np.asarray(thresholds, dtype=float)
         self.card = card or {}
         self.path = path
+        self.unaccented_ = unaccented
+
+    def _model_for(self, segmented_text: str) -> "TopicModel":
+        """The twin for a text typed without diacritics (when there is one), else self."""
+        if self.unaccented_ is not None and not analysis.has_diacritics(segmented_text):
+            return self.unaccented_
+        return self
 
     def __repr__(self) -> str:
         kind = "multi-label" if self.multilabel else "single-label"
@@ -182,7 +201,23 @@ class TopicModel:
         (``title + "\\n" + text``), vectorised in one go."""
         if not segmented_texts:
             return []
-        matrix = self.vectorizer_.transform(list(segmented_texts))
+        texts = list(segmented_texts)
+        if self.unaccented_ is not None:
+            plain = [i for i, text in enumerate(texts) if self._model_for(text) is not self]
+            if plain:
+                out = [None] * len(texts)
+                plain_set = set(plain)
+                marked = [i for i in range(len(texts)) if i not in plain_set]
+                for indices, model in ((marked, self), (plain, self.unaccented_)):
+                    for i, prediction in zip(indices, model._predict([texts[i] for i in indices])):
+                        out[i] = prediction
+                return out
+        return self._predict(texts)
+
+    def _predict(self, segmented_texts: list[str]) -> list[Prediction]:
+        if not segmented_texts:
+            return []
+        matrix = self.vectorizer_.transform(segmented_texts)
         probabilities = self._probabilities(matrix)
         return [
             Prediction(labels, {label: round(float(p), 6) for label, p in zip(self.labels_, row)})
@@ -209,6 +244,8 @@ class TopicModel:
         """For each label, the terms of the text that weighed most toward it:
         coefficient × tf-idf value, largest first, only terms that occur in the text.
         Terms are shown with spaces between syllables (``mặt trận``)."""
+        if self._model_for(segmented_text) is not self:
+            return self.unaccented_.explain_segmented(segmented_text, labels, top)
         row = self.vectorizer_.transform([segmented_text]).tocsr()
         names = self._feature_names()
         out = {}
@@ -365,6 +402,11 @@ def fit_model(segmented_texts: Sequence[str], targets: Sequence, *, multilabel: 
     params = {**DEFAULT_PARAMS, **(params or {})}
     labels = list(labels)
     texts = list(segmented_texts)
+    twin = None
+    if params.get("unaccented_twin"):
+        twin_params = {**params, "features": "unaccented", "unaccented_twin": False}
+        twin = fit_model(texts, targets, multilabel=multilabel, labels=labels, params=twin_params, seed=seed)
+        twin.card = {"params": twin_params}
     if multilabel:
         y = _binarize(targets, labels)
         constant = [code for code, column in zip(labels, y.T) if column.min() == column.max()]
@@ -380,11 +422,11 @@ def fit_model(segmented_texts: Sequence[str], targets: Sequence, *, multilabel: 
         else:
             thresholds = _tune_thresholds(y, oof)
         vectorizer, classifier = _fit_estimators(texts, y, params, seed, True)
-        return TopicModel(vectorizer, classifier, labels, True, thresholds)
+        return TopicModel(vectorizer, classifier, labels, True, thresholds, unaccented=twin)
     y = np.asarray(targets, dtype=object).astype(str)
     vectorizer, classifier = _fit_estimators(texts, y, params, seed, False)
     # the probability columns follow the classifier's (sorted) classes
-    return TopicModel(vectorizer, classifier, [str(c) for c in classifier.classes_], False)
+    return TopicModel(vectorizer, classifier, [str(c) for c in classifier.classes_], False, unaccented=twin)
 
 
 def _out_of_fold_probabilities(texts, y, params, seed, folds, keys):
@@ -790,11 +832,12 @@ def train(
                                 processes=processes, cache_dir=cache_dir, on_progress=on_progress)
     timings["segment_train"] = time.perf_counter() - clock
 
-    cv_metrics = None
+    cv_metrics = cv_unaccented = None
     if cv:
         clock = time.perf_counter()
         stage(f"cross-validating ({cv} folds)")
         cv_metrics = _cross_validate(train_texts, training, params, seed, cv)
+        cv_unaccented = cv_metrics.pop("unaccented", None)
         timings["cross_validate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -803,7 +846,7 @@ def train(
                       labels=data.labels, params=params, seed=seed)
     timings["fit"] = time.perf_counter() - clock
 
-    metrics = None
+    metrics = unaccented_metrics = None
     if held_out is not None:
         clock = time.perf_counter()
         stage(f"{what} {len(held_out.articles):,} held-out records")
@@ -815,6 +858,10 @@ def train(
         metrics = compute_metrics(held_out.targets, predictions, model.labels_, model.multilabel)
         timings["evaluate"] = time.perf_counter() - clock
         stage(_metrics_line(metrics))
+        if model.unaccented_ is not None:
+            predictions = _predict_batched(model, [analysis.fold(text) for text in eval_texts])
+            unaccented_metrics = compute_metrics(held_out.targets, predictions, model.labels_, model.multilabel)
+            stage(_metrics_line(unaccented_metrics, "the same, typed without diacritics"))
     timings["total"] = time.perf_counter() - started
 
     card = {
@@ -837,6 +884,9 @@ def train(
             "records": len(held_out.articles) if held_out is not None else 0,
             "metrics": metrics,
             "cross_validation": cv_metrics,
+            # the same held-out records with their marks stripped (the twin model's figures)
+            "unaccented": {"metrics": unaccented_metrics,
+                           "cross_validation": cv_unaccented},
         },
         "versions": _versions(),
         "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -847,13 +897,13 @@ def train(
     return TrainingResult(model, path, model.card)
 
 
-def _metrics_line(metrics: dict) -> str:
+def _metrics_line(metrics: dict, what: str = "held-out") -> str:
     parts = []
     if metrics.get("accuracy") is not None:
         parts.append(f"accuracy {metrics['accuracy']:.4f}")
     parts.append(f"micro-F1 {metrics['micro']['f1']:.4f}")
     parts.append(f"macro-F1 {metrics['macro']['f1']:.4f}")
-    return "held-out: " + ", ".join(parts)
+    return f"{what}: " + ", ".join(parts)
 
 
 def _predict_batched(model: TopicModel, texts: Sequence[str], batch: int = 1024) -> list[Prediction]:
@@ -879,7 +929,7 @@ def _cross_validate(texts, data: LabelledData, params, seed, k) -> dict:
             f"--cv {k} needs at least {k} records of every label; the rarest has {smallest}. Use a smaller --cv."
         )
     texts = np.asarray(texts, dtype=object)
-    folds = []
+    folds, unaccented_folds = [], []
     for train_index, test_index in StratifiedKFold(k, shuffle=True, random_state=seed).split(texts, keys):
         fold_targets = [targets[i] for i in train_index]
         fold = LabelledData([data.articles[i] for i in train_index], fold_targets, data.multilabel, data.labels)
@@ -891,9 +941,21 @@ def _cross_validate(texts, data: LabelledData, params, seed, k) -> dict:
                                     "Use a smaller --cv, or add records of these labels.")
         model = fit_model(list(texts[train_index]), fold_targets, multilabel=data.multilabel,
                           labels=data.labels, params=params, seed=seed)
+        fold_gold = [targets[i] for i in test_index]
         predictions = _predict_batched(model, list(texts[test_index]))
-        folds.append(compute_metrics([targets[i] for i in test_index], predictions, model.labels_, model.multilabel))
-    summary = {"folds": k}
+        folds.append(compute_metrics(fold_gold, predictions, model.labels_, model.multilabel))
+        if model.unaccented_ is not None:
+            predictions = _predict_batched(model, [analysis.fold(texts[i]) for i in test_index])
+            unaccented_folds.append(compute_metrics(fold_gold, predictions, model.labels_, model.multilabel))
+    summary = _summarise_folds(folds)
+    if unaccented_folds:
+        summary["unaccented"] = _summarise_folds(unaccented_folds)
+    return summary
+
+
+def _summarise_folds(folds: list[dict]) -> dict:
+    """Mean and standard deviation over folds of accuracy and micro/macro P, R, F1."""
+    summary = {"folds": len(folds)}
     for name in ("accuracy",):
         values = [f[name] for f in folds if f.get(name) is not None]
         if values:
@@ -928,23 +990,10 @@ def save_model(model: TopicModel, out_dir: str | os.PathLike, card: dict) -> Pat
     if out.is_dir() and any(out.iterdir()) and not (out / CARD_FILE).exists():
         raise ModelError(f"{out_dir} is a folder that holds something other than a model: choose another --out.")
     temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    # Two identical trainings should give identical files. Two attributes of the
-    # vectoriser stand in the way: the terms cut by min_df/max_df (a set, pickled in
-    # hash order, and large; kept for inspection only) and the id() of the stop-word
-    # list (a cache key that scikit-learn checks again when it is missing).
-    if getattr(model.vectorizer_, "stop_words_", None) is not None:
-        model.vectorizer_.stop_words_ = None
-    if hasattr(model.vectorizer_, "_stop_words_id"):
-        model.vectorizer_._stop_words_id = None
     try:
-        payload = {
-            "format": FORMAT,
-            "vectorizer": model.vectorizer_,
-            "classifier": model.classifier_,
-            "labels": model.labels_,
-            "multilabel": model.multilabel,
-            "thresholds": None if model.thresholds_ is None else model.thresholds_.tolist(),
-        }
+        payload = {"format": FORMAT, **_components(model)}
+        if model.unaccented_ is not None:
+            payload["unaccented"] = {**_components(model.unaccented_), "params": model.unaccented_.params}
         joblib.dump(payload, temporary / MODEL_FILE, compress=3)
         card = {**card, "model_file": MODEL_FILE, "model_sha256": _sha256_file(temporary / MODEL_FILE)}
         (temporary / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -964,6 +1013,25 @@ def save_model(model: TopicModel, out_dir: str | os.PathLike, card: dict) -> Pat
         shutil.rmtree(old, ignore_errors=True)
     model.card, model.path = card, out
     return out
+
+
+def _components(model: TopicModel) -> dict:
+    """What is saved of a model: its fitted estimators, labels and thresholds."""
+    # Two identical trainings should give identical files. Two attributes of the
+    # vectoriser stand in the way: the terms cut by min_df/max_df (a set, pickled in
+    # hash order, and large; kept for inspection only) and the id() of the stop-word
+    # list (a cache key that scikit-learn checks again when it is missing).
+    if getattr(model.vectorizer_, "stop_words_", None) is not None:
+        model.vectorizer_.stop_words_ = None
+    if hasattr(model.vectorizer_, "_stop_words_id"):
+        model.vectorizer_._stop_words_id = None
+    return {
+        "vectorizer": model.vectorizer_,
+        "classifier": model.classifier_,
+        "labels": model.labels_,
+        "multilabel": model.multilabel,
+        "thresholds": None if model.thresholds_ is None else model.thresholds_.tolist(),
+    }
 
 
 def default_model_dir() -> Path:
@@ -1039,5 +1107,9 @@ def load_model(model_dir: str | os.PathLike | None = None) -> TopicModel:
         raise ModelError(f"{model_path} cannot be loaded ({type(error).__name__}: {error}). {hint}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{model_path} is not a mttq-nlp topic model. {hint}")
+    twin = payload.get("unaccented")  # absent from models made before the twin existed
+    if twin is not None:
+        twin = TopicModel(twin["vectorizer"], twin["classifier"], twin["labels"], twin["multilabel"],
+                          twin["thresholds"], {"params": twin["params"]}, folder)
     return TopicModel(payload["vectorizer"], payload["classifier"], payload["labels"], payload["multilabel"],
-                      payload["thresholds"], card, folder)
+                      payload["thresholds"], card, folder, unaccented=twin)

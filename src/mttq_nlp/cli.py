@@ -488,6 +488,17 @@ def train(sources, out_dir, label_field, eval_sources, eval_split, cv, rules_fil
         for key, value in summary.items():
             if isinstance(value, dict):
                 click.echo(f"  {key:<16} {value['mean']:.4f} ± {value['std']:.4f}")
+    unaccented = evaluation.get("unaccented") or {}
+    held_out, folds = unaccented.get("metrics"), unaccented.get("cross_validation")
+    if held_out or folds:
+        click.echo("\nThe same records typed without diacritics (the unaccented twin model):")
+    if held_out:
+        accuracy = f"accuracy {held_out['accuracy']:.4f}, " if held_out.get("accuracy") is not None else ""
+        click.echo(f"  held-out         {accuracy}micro-F1 {held_out['micro']['f1']:.4f}, "
+                   f"macro-F1 {held_out['macro']['f1']:.4f}")
+    if folds:
+        click.echo(f"  cross-validated  micro-F1 {folds['micro_f1']['mean']:.4f}, "
+                   f"macro-F1 {folds['macro_f1']['mean']:.4f}")
 
 
 @cli.command()

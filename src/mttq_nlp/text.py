@@ -29,6 +29,7 @@ __all__ = [
     "segment",
     "segmented",
     "syllables",
+    "has_diacritics",
     "terms",
     "abbreviations",
     "expand_abbreviations",
@@ -118,6 +119,18 @@ _WORD_CHARS = re.compile(r"[^\W_]+")
 def syllables(text: str) -> list[str]:
     """The syllables (runs of letters and digits) of ``text``, in order, as written."""
     return _WORD_CHARS.findall(text)
+
+
+def has_diacritics(text: str, share: float = 0.2) -> bool:
+    """Whether ``text`` is Vietnamese written with its marks: at least ``share`` of its
+    syllables (digits aside) have a letter outside ASCII. Written with marks, most
+    syllables have one; typed without, none do. A text without syllables counts as marked."""
+    if text.isascii():  # no marks at all: counts as marked only with no syllable to judge by
+        return all(s.isdigit() for s in _WORD_CHARS.findall(text))
+    found = [s for s in _WORD_CHARS.findall(unicodedata.normalize("NFC", text)) if not s.isdigit()]
+    if not found:
+        return True
+    return sum(1 for s in found if not s.isascii()) >= share * len(found)
 
 
 @functools.lru_cache(maxsize=1)
