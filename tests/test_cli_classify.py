@@ -60,6 +60,13 @@ def test_train_human_output(multi_model, folder, multi_file):
     card = json.loads((folder / "again" / "model.json").read_text(encoding="utf-8"))
     assert card["params"]["model"] == "logreg" and card["params"]["features"] == "syllables"
     assert card["command"].endswith("--cv 2 --seed 0 --features syllables --ngrams 1 --classifier logreg --C 10.0")
+    assert "The same records typed without diacritics (the unaccented twin model):" in result.stdout
+    assert "held-out" in result.stdout.split("without diacritics")[1]
+
+    result = run("train", multi_file, "--out", folder / "plain", "--no-cache", "--no-unaccented")
+    assert result.exit_code == 0 and "without diacritics" not in result.stdout
+    card = json.loads((folder / "plain" / "model.json").read_text(encoding="utf-8"))
+    assert card["params"]["unaccented_twin"] is False and card["command"].endswith("--seed 0 --no-unaccented")
 
 
 @pytest.mark.parametrize("args, message", [
