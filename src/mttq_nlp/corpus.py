@@ -209,7 +209,7 @@ def _decode_hint(data: bytes, error: UnicodeDecodeError) -> str:
     return (
         f"not valid UTF-8 (byte 0x{byte} at offset {error.start}); "
         "it may be in a legacy Vietnamese encoding (Windows-1258, TCVN3, VNI): "
-        "convert it to UTF-8 and index it again"
+        "convert it to UTF-8 and run the command again"
     )
 
 
