@@ -402,17 +402,18 @@ def fit_model(segmented_texts: Sequence[str], targets: Sequence, *, multilabel: 
     params = {**DEFAULT_PARAMS, **(params or {})}
     labels = list(labels)
     texts = list(segmented_texts)
-    twin = None
-    if params.get("unaccented_twin"):
-        twin_params = {**params, "features": "unaccented", "unaccented_twin": False}
-        twin = fit_model(texts, targets, multilabel=multilabel, labels=labels, params=twin_params, seed=seed)
-        twin.card = {"params": twin_params}
     if multilabel:
         y = _binarize(targets, labels)
         constant = [code for code, column in zip(labels, y.T) if column.min() == column.max()]
         if constant:
             raise ValueError(f"labels {constant} are on all or none of the {len(texts)} texts; "
                              "each label needs texts with it and texts without it")
+    twin = None
+    if params.get("unaccented_twin"):
+        twin_params = {**params, "features": "unaccented", "unaccented_twin": False}
+        twin = fit_model(texts, targets, multilabel=multilabel, labels=labels, params=twin_params, seed=seed)
+        twin.card = {"params": twin_params}
+    if multilabel:
         folds = int(params["threshold_folds"])
         keys = _stratify_keys(y, True, labels)
         folds = max(2, min(folds, int(np.unique(keys, return_counts=True)[1].min())))
