@@ -302,8 +302,8 @@ def test_text_without_diacritics_is_classified_by_the_unaccented_twin(multi_mode
     assert twin is not None and twin.card["params"]["features"] == "unaccented"
     marked = ["Trao quà Tết cho hộ nghèo ở xã vùng cao", "Hội nghị hiệp thương giới thiệu người ứng cử đại biểu"]
     plain = ["Trao qua Tet cho ho ngheo o xa vung cao", "HOI NGHI HIEP THUONG GIOI THIEU NGUOI UNG CU DAI BIEU"]
-    assert multi_model._model_for(segment_texts(plain)[0]) is twin
-    assert multi_model._model_for(segment_texts(marked)[0]) is multi_model
+    assert multi_model.model_for(segment_texts(plain)[0]) is twin
+    assert multi_model.model_for(segment_texts(marked)[0]) is multi_model
     # the main model's features hardly recognise the unmarked text; the twin does
     main, routed = multi_model._predict(segment_texts(plain)), multi_model.predict_texts(plain)
     for label, alone, by_twin in zip(["an-sinh", "bau-cu"], main, routed):

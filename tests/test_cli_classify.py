@@ -128,6 +128,16 @@ def test_classify_human(multi_model):
     assert lines[2].startswith("  scores: ")
 
 
+def test_classify_says_when_the_unaccented_twin_decided(multi_model):
+    result = run("classify", "--model", multi_model, "--jsonl", "--text", "Trao qua cho ho ngheo bi lu lut",
+                 "--text", "Trao quà cho hộ nghèo bị lũ lụt")
+    plain, marked = (json.loads(line) for line in result.stdout.splitlines())
+    assert plain["unaccented"] is True and "unaccented" not in marked
+    assert plain["labels"][0] == marked["labels"][0] == "an-sinh"
+    result = run("classify", "--model", multi_model, "--text", "TRAO QUA CHO HO NGHEO BI LU LUT")
+    assert "(typed without diacritics: decided by the model's unaccented twin)" in result.stdout.splitlines()[1]
+
+
 def test_classify_json_jsonl_top_k(multi_model, multi_file):
     result = run("classify", multi_file, "--model", multi_model, "--jsonl", "--top-k", "2")
     rows = [json.loads(line) for line in result.stdout.splitlines()]

@@ -159,8 +159,9 @@ class TopicModel:
         self.path = path
         self.unaccented_ = unaccented
 
-    def _model_for(self, segmented_text: str) -> "TopicModel":
-        """The twin for a text typed without diacritics (when there is one), else self."""
+    def model_for(self, segmented_text: str) -> "TopicModel":
+        """The model that decides a segmented text: the unaccented twin for a text typed
+        without diacritics (when the model has one), else this model."""
         if self.unaccented_ is not None and not analysis.has_diacritics(segmented_text):
             return self.unaccented_
         return self
@@ -203,7 +204,7 @@ class TopicModel:
             return []
         texts = list(segmented_texts)
         if self.unaccented_ is not None:
-            plain = [i for i, text in enumerate(texts) if self._model_for(text) is not self]
+            plain = [i for i, text in enumerate(texts) if self.model_for(text) is not self]
             if plain:
                 out = [None] * len(texts)
                 plain_set = set(plain)
@@ -244,7 +245,7 @@ class TopicModel:
         """For each label, the terms of the text that weighed most toward it:
         coefficient × tf-idf value, largest first, only terms that occur in the text.
         Terms are shown with spaces between syllables (``mặt trận``)."""
-        if self._model_for(segmented_text) is not self:
+        if self.model_for(segmented_text) is not self:
             return self.unaccented_.explain_segmented(segmented_text, labels, top)
         row = self.vectorizer_.transform([segmented_text]).tocsr()
         names = self._feature_names()

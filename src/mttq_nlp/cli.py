@@ -599,6 +599,8 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
             record = {"id": article.id, "labels": prediction.labels, "scores": prediction.top(top_k)}
             if article.title:
                 record["title"] = article.title
+            if model.model_for(segmented) is not model:
+                record["unaccented"] = True  # typed without diacritics: the twin model decided
             if explain:
                 record["explain"] = {
                     label: [{"term": term, "weight": weight} for term, weight in terms]
@@ -637,7 +639,8 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
 def _print_classified(record) -> None:
     heading = record["id"] + (f"  {record['title']}" if record.get("title") else "")
     click.echo(click.style(heading, bold=True))
-    click.echo("  labels: " + (", ".join(record["labels"]) if record["labels"] else "(none)"))
+    click.echo("  labels: " + (", ".join(record["labels"]) if record["labels"] else "(none)")
+               + ("  (typed without diacritics: decided by the model's unaccented twin)" if record.get("unaccented") else ""))
     click.echo("  scores: " + ", ".join(f"{label} {score:.3f}" for label, score in record["scores"].items()))
     for label, terms in record.get("explain", {}).items():
         shown = ", ".join(f"{t['term']} ({t['weight']:.3f})" for t in terms) or "(no term of the text)"
