@@ -422,7 +422,7 @@ def _print_metrics(metrics: dict) -> None:
 @click.option("--min-df", type=click.IntRange(1), default=None, help="Drop terms in fewer records (default: 2).")
 @click.option("--max-features", type=click.IntRange(1), default=None, help="Keep at most N terms.")
 @click.option("--no-unaccented", is_flag=True,
-              help="No twin model for text typed without diacritics (halves the fitting time).")
+              help="No twin model for text typed without diacritics (one model to fit, not two).")
 @CACHE_OPTION
 @NO_CACHE_OPTION
 @JOBS_OPTION
