@@ -46,7 +46,8 @@ VNTC = HERE.parent.parent / "shared" / "corpora" / "vntc"
 
 def read_labels(labels_path: Path) -> dict[str, list[str]]:
     """id -> labels, in the file's order."""
-    return {record["id"]: record["labels"] for record in map(json.loads, labels_path.read_text(encoding="utf-8").splitlines())}
+    lines = labels_path.read_text(encoding="utf-8").splitlines()
+    return {record["id"]: record["labels"] for record in map(json.loads, filter(str.strip, lines))}
 
 
 def read_articles(ids: set[str], vntc_dir: Path) -> dict[str, dict]:

@@ -126,11 +126,13 @@ def needs_segmentation(params: dict) -> bool:
 
 @dataclass
 class Prediction:
-    """The topics of one article: the decided ``labels`` (best first) and a
-    probability for every label of the model in ``scores``."""
+    """The topics of one article: the decided ``labels`` (best first), a probability
+    for every label of the model in ``scores``, and whether the text was typed without
+    diacritics and decided by the model's unaccented twin."""
 
     labels: list[str]
     scores: dict[str, float]
+    unaccented: bool = False
 
     def top(self, k: int | None) -> dict[str, float]:
         """The ``k`` best scores, best first (all when ``k`` is None)."""
@@ -209,9 +211,11 @@ class TopicModel:
                 out = [None] * len(texts)
                 plain_set = set(plain)
                 marked = [i for i in range(len(texts)) if i not in plain_set]
-                for indices, model in ((marked, self), (plain, self.unaccented_)):
-                    for i, prediction in zip(indices, model._predict([texts[i] for i in indices])):
-                        out[i] = prediction
+                for i, prediction in zip(marked, self._predict([texts[i] for i in marked])):
+                    out[i] = prediction
+                for i, prediction in zip(plain, self.unaccented_._predict([texts[i] for i in plain])):
+                    prediction.unaccented = True
+                    out[i] = prediction
                 return out
         return self._predict(texts)
 

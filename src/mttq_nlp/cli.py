@@ -599,8 +599,8 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
             record = {"id": article.id, "labels": prediction.labels, "scores": prediction.top(top_k)}
             if article.title:
                 record["title"] = article.title
-            if model.model_for(segmented) is not model:
-                record["unaccented"] = True  # typed without diacritics: the twin model decided
+            if prediction.unaccented:
+                record["unaccented"] = True
             if explain:
                 record["explain"] = {
                     label: [{"term": term, "weight": weight} for term, weight in terms]
