@@ -234,6 +234,17 @@ def test_classify_with_model(web_index, topic_model):
     words = [word for word, weight in data["words"]["phan-bien"]]
     assert "phản biện xã hội" in words or "phản biện" in words
     assert all(weight > 0 for _, weight in data["words"]["phan-bien"])
+    assert data["unaccented"] is False
+
+
+def test_classify_text_without_diacritics(web_index, topic_model):
+    unmarked = "Uy ban MTTQ tinh to chuc hoi nghi phan bien xa hoi, gop y du thao nghi quyet ve dat dai."
+    with TestClient(create_app(web_index, topic_model)) as client:
+        data = client.post("/api/classify", json={"text": unmarked}).json()
+        page = client.post("/classify", data={"text": unmarked})
+    assert data["unaccented"] is True
+    assert data["labels"] == ["phan-bien"]
+    assert "Văn bản gõ không dấu" in page.text
 
 
 def test_classify_page_with_model(web_index, topic_model):

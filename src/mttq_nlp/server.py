@@ -13,7 +13,7 @@ Endpoints (OpenAPI description at ``/openapi.json``, readable at ``/docs``)::
     GET  /classify, POST       classify a pasted text
     GET  /api/search           the fields of ``mttq-nlp search --json``
     GET  /api/articles/{id}    one article
-    POST /api/classify         {"text": ...} -> topics, scores, words that weighed
+    POST /api/classify         {"text": ...} -> topics, scores, unaccented, words that weighed
     GET  /api/health           index and model status
 
 The server only reads: no endpoint writes the index or the model. The searcher is
@@ -144,7 +144,8 @@ class WebState:
 
 
 def classify_text(model, text: str, top_words: int = 8) -> dict:
-    """Topics of one raw text with every label's score (best first) and, for the decided
+    """Topics of one raw text with every label's score (best first), whether the
+    unaccented twin decided (a text typed without diacritics) and, for the decided
     labels and the three best, the words of the text that weighed most toward them."""
     from .classify import prepare_texts
 
@@ -159,6 +160,7 @@ def classify_text(model, text: str, top_words: int = 8) -> dict:
     return {
         "labels": list(prediction.labels),
         "scores": scores,
+        "unaccented": prediction.unaccented,
         "words": {label: [[word, weight] for word, weight in pairs] for label, pairs in words.items()},
     }
 
