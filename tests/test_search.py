@@ -47,6 +47,48 @@ def test_abbreviations_match_long_forms_both_ways(searcher):
     assert "caps" in ids(searcher, "MTTQ")  # "MẶT TRẬN TỔ QUỐC" in its title
 
 
+FRONT_WRITINGS = [
+    {"id": "short", "title": "Hội nghị Ủy ban MTTQ xã", "text": "Ủy ban MTTQ xã họp tổng kết năm."},
+    {"id": "joined", "title": "UBMTTQ huyện trao quà", "text": "UBMTTQ huyện trao 300 suất quà."},
+    {"id": "national", "title": "MTTQVN phát động ủng hộ", "text": "MTTQVN phát động ủng hộ đồng bào."},
+    {"id": "long", "title": "Mặt trận Tổ quốc phường ra mắt", "text": "Ủy ban Mặt trận Tổ quốc phường họp."},
+    {"id": "investment", "title": "Thu hút đầu tư vào khu công nghiệp", "text": "Vốn đầu tư tăng."},
+    {"id": "central", "title": "Hội nghị Trung ương", "text": "Ban Chấp hành Trung ương họp."},
+]
+
+
+@pytest.fixture(scope="module")
+def writings(tmp_path_factory):
+    from conftest import write_jsonl
+    from mttq_nlp.index import index_corpus
+
+    folder = tmp_path_factory.mktemp("writings")
+    index_corpus([write_jsonl(folder / "a.jsonl", FRONT_WRITINGS)], folder / "ix")
+    with Searcher(folder / "ix") as s:
+        yield s
+
+
+@pytest.mark.parametrize("query", ["mặt trận", "mat tran", "MẶT TRẬN", "Mặt trận Tổ quốc", "MTTQ"])
+def test_every_writing_of_the_front_is_found(writings, query):
+    assert set(ids(writings, query)) == {"short", "joined", "national", "long"}
+
+
+def test_joined_and_spaced_abbreviations_find_each_other(writings):
+    assert set(ids(writings, "UBMTTQ")) == {"short", "joined", "long"}
+    assert set(ids(writings, "Ủy ban Mặt trận")) >= {"short", "joined", "long"}
+    assert ids(writings, "Ủy ban Mặt trận")[-1] not in {"short", "joined", "long"}  # "national": no "ủy ban"
+
+
+def test_abbreviation_found_for_a_long_form_is_highlighted(writings):
+    hit = next(h for h in writings.search("mặt trận").hits if h.id == "joined")
+    assert [hit.snippet[a:b] for a, b in hit.highlights] == ["UBMTTQ"]
+
+
+def test_words_are_not_read_as_abbreviations(writings):
+    assert ids(writings, "đầu tư") == ["investment"]
+    assert ids(writings, "trung ương") == ["central"]
+
+
 def test_exact_diacritics_rank_first(searcher):
     ranked = ids(searcher, "bàn")
     assert ranked[0] == "ban-exact"

@@ -81,6 +81,35 @@ def test_abbreviations_expand_both_ways():
     assert (0, 1, ["hội", "đồng", "nhân", "dân"]) in vi.expand_abbreviations(["hdnd"])
 
 
+def test_abbreviations_inside_longer_ones():
+    # MTTQ is part of UBMTTQ and MTTQVN: a query for it finds them too
+    found = vi.expand_abbreviations(["mttq"])
+    assert (0, 1, ["ubmttq"]) in found and (0, 1, ["mttqvn"]) in found
+    assert (0, 4, ["ubmttq"]) in vi.expand_abbreviations(["mặt", "trận", "tổ", "quốc"])
+    # and UBMTTQ is often written "Ủy ban MTTQ", or the query mixes the two
+    assert (0, 1, ["ủy", "ban", "mttq"]) in vi.expand_abbreviations(["ubmttq"])
+    assert (0, 3, ["ubmttq"]) in vi.expand_abbreviations(["uy", "ban", "mttq"])
+    assert (0, 6, ["mttq", "việt", "nam"]) in vi.expand_abbreviations(
+        ["mặt", "trận", "tổ", "quốc", "việt", "nam"])
+
+
+def test_the_start_or_end_of_a_long_form_stands_for_it_with_parts():
+    for words in (["mặt", "trận"], ["mat", "tran"], ["MẶT", "TRẬN"]):
+        words = [w.lower() for w in words]
+        assert vi.expand_abbreviations(words) == []  # not a whole long form
+        found = {tuple(alt) for _, _, alt in vi.expand_abbreviations(words, parts=True)}
+        assert found == {("mttq",), ("ubmttq",), ("mttqvn",)}
+    assert (1, 3, ["ubnd"]) in vi.expand_abbreviations(["xã", "nhân", "dân"], parts=True)
+    # a piece from the middle of a long form is not one
+    assert vi.expand_abbreviations(["trận", "tổ"], parts=True) == []
+
+
+def test_abbreviations_that_are_words_are_left_out():
+    # "TƯ" (trung ương) is not in the table: "tư" is a word, as in "đầu tư"
+    assert vi.expand_abbreviations(["đầu", "tư"], parts=True) == []
+    assert all(alt != ["tư"] for _, _, alt in vi.expand_abbreviations(["trung", "ương"]))
+
+
 @pytest.mark.parametrize(
     "raw, marked",
     [

@@ -299,31 +299,34 @@ def query_syllables(text: str) -> list[str]:
 
 
 def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) -> Match | None:
-    """Plain words: one clause a syllable (an abbreviation and its long form being one
-    clause with two ways to match); two syllables side by side in the query score more
-    where the document has them as one word."""
+    """Plain words: one clause a syllable, which another writing of its span also
+    satisfies (``mttq`` for each of ``mặt trận``); two syllables side by side in the
+    query score more where the document has them as one word."""
     syllables = query_syllables(text)
     if not syllables:
         return None
     clauses = [collection.term_match(s, fields) for s in syllables]
     score = np.sum([c.score for c in clauses], axis=0)
-    # abbreviations <-> long forms: either way of writing the span counts
+    # abbreviations <-> long forms: any way of writing the span counts
+    alternatives: dict[tuple[int, int], list[list[str]]] = {}
+    for start, end, alternative in vi.expand_abbreviations(syllables, parts=True):
+        alternatives.setdefault((start, end), []).append(alternative)
     used = np.zeros(len(syllables), dtype=bool)
-    spans = sorted(vi.expand_abbreviations(syllables), key=lambda span: (span[0], span[0] - span[1]))
-    for start, end, alternative in spans:
+    for start, end in sorted(alternatives, key=lambda span: (span[0], span[0] - span[1])):
         if used[start:end].any():  # overlaps a span already taken
             continue
         used[start:end] = True
-        parts = [collection.term_match(w, fields) for w in alternative]
-        alt_mask = np.logical_and.reduce([p.mask for p in parts])
-        span = [c for c in clauses[start:end] if c is not None]
-        span_mask = np.logical_and.reduce([c.mask for c in span])
-        mask = span_mask | alt_mask
-        score = score + np.where(alt_mask, np.sum([p.score for p in parts], axis=0), 0)
-        clauses[start] = Match(mask, np.zeros(0), mask.astype(np.int32), 1)
-        for j in range(start + 1, end):
-            clauses[j] = None
-    clauses = [c for c in clauses if c is not None]
+        written = np.zeros(len(score), dtype=bool)
+        best = np.zeros(len(score), dtype=np.float32)
+        for alternative in alternatives[start, end]:
+            parts = [collection.term_match(w, fields) for w in alternative]
+            alt_mask = np.logical_and.reduce([p.mask for p in parts])
+            written |= alt_mask
+            best = np.maximum(best, np.where(alt_mask, np.sum([p.score for p in parts], axis=0), 0))
+        score = score + best
+        for j in range(start, end):  # the other writing stands in for each syllable
+            mask = clauses[j].mask | written
+            clauses[j] = Match(mask, np.zeros(0), mask.astype(np.int32), 1)
     matched = np.sum([c.matched for c in clauses], axis=0)
     mask = matched > 0
     if pairs:

@@ -443,16 +443,19 @@ SNIPPET_CHARS = 240
 
 
 def _snippet_terms(tree) -> list[list[str]]:
-    """Folded syllable sequences to highlight: each word, and each phrase whole."""
+    """Folded syllable sequences to highlight: each word, each phrase whole, and the
+    other writings of abbreviations and long forms among the words."""
     out: list[list[str]] = []
 
     def walk(node):
         if isinstance(node, (Words, Phrase)):
-            words = [vi.fold(w) for w in ranking.query_syllables(node.text)]
+            syllables = ranking.query_syllables(node.text)
+            words = [vi.fold(w) for w in syllables]
             out.append(words)
-            if isinstance(node, Words) and len(words) > 1:
-                out.extend([w] for w in words)
-                for _, _, alternative in vi.expand_abbreviations(ranking.query_syllables(node.text)):
+            if isinstance(node, Words):
+                if len(words) > 1:
+                    out.extend([w] for w in words)
+                for _, _, alternative in vi.expand_abbreviations(syllables, parts=True):
                     out.append([vi.fold(w) for w in alternative])
         elif isinstance(node, Group):
             for child in node.children:

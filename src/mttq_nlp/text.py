@@ -469,32 +469,86 @@ def abbreviations() -> dict[str, str]:
     return table
 
 
-def expand_abbreviations(words: list[str]) -> list[tuple[int, int, list[str]]]:
-    """Find abbreviations and long forms in a list of lower-cased syllables.
+def expand_abbreviations(words: list[str], parts: bool = False) -> list[tuple[int, int, list[str]]]:
+    """Other ways of writing spans of a list of lower-cased syllables.
 
     Returns (start, end, alternative) triples: ``words[start:end]`` may also be
-    written as the syllables of ``alternative``. Used on queries, both ways:
-    ``mttq`` -> ``mặt trận tổ quốc`` and ``mặt trận tổ quốc`` -> ``mttq``.
+    written as the syllables of ``alternative``. A span is an abbreviation, a long
+    form, or a mix of both that reads as a long form ("ủy ban mttq"). Its
+    alternatives are its other writings (``mttq`` <-> ``mặt trận tổ quốc``,
+    ``ubmttq`` -> ``ủy ban mttq``) and the abbreviations whose long form contains it
+    (``mttq`` -> ``ubmttq``, ``mttqvn``). With ``parts``, the first or last two
+    syllables of a long form stand for the abbreviations whose long form contains
+    them (``mặt trận`` -> ``mttq``, ``ubmttq``, ``mttqvn``). Syllables compare
+    folded, so unmarked text expands too.
     """
-    table = abbreviations()
-    folded_words = [fold(w) for w in words]
-    found = []
+    forms = _abbreviation_forms()
+    # the words read with abbreviations written out: folded syllables and, for each,
+    # the index of the word it comes from
+    reading, origin = [], []
     for i, word in enumerate(words):
-        if word in table:
-            found.append((i, i + 1, table[word].split()))
-        elif folded_words[i] in _folded_abbreviations():
-            short = _folded_abbreviations()[folded_words[i]]
-            found.append((i, i + 1, table[short].split()))
-    for short, long in table.items():
-        long_words = long.split()
-        n = len(long_words)
-        folded_long = [fold(w) for w in long_words]
-        for i in range(len(words) - n + 1):
-            if words[i:i + n] == long_words or folded_words[i:i + n] == folded_long:
-                found.append((i, i + n, [short]))
-    return found
+        short = word if word in forms.long else forms.folded_short.get(fold(word))
+        syllables = forms.folded_long[short] if short else (fold(word),)
+        reading.extend(syllables)
+        origin.extend([i] * len(syllables))
+    direct: dict[tuple[int, int], list[list[str]]] = {}
+    for start in range(len(reading)):
+        if start and origin[start] == origin[start - 1]:
+            continue  # inside a written-out abbreviation
+        for end in range(start + 1, min(len(reading), start + forms.longest) + 1):
+            if end < len(reading) and origin[end] == origin[end - 1]:
+                continue  # would cut one
+            alternatives = forms.alternatives(tuple(reading[start:end]), parts)
+            if alternatives:
+                direct[origin[start], origin[end - 1] + 1] = alternatives
+    return [(start, end, alternative)
+            for (start, end), alternatives in direct.items()
+            for alternative in _unique(alternatives) if alternative != words[start:end]]
+
+
+def _unique(lists: list[list[str]]) -> list[list[str]]:
+    return [list(t) for t in dict.fromkeys(tuple(x) for x in lists)]
+
+
+class _AbbreviationForms:
+    """The abbreviation table arranged for ``expand_abbreviations``."""
+
+    def __init__(self, table: dict[str, str]):
+        self.long = {short: tuple(long.split()) for short, long in table.items()}
+        self.folded_long = {short: tuple(fold(s) for s in long) for short, long in self.long.items()}
+        self.folded_short = {fold(short): short for short in table}
+        self.longest = max((len(long) for long in self.long.values()), default=1)
+        # what a query may shorten a long form to: its first or its last two syllables
+        self.pieces = {piece for long in self.folded_long.values() if len(long) > 2
+                       for piece in (long[:2], long[-2:])}
+
+    def alternatives(self, reading: tuple[str, ...], parts: bool) -> list[list[str]]:
+        """Writings of a folded reading: the abbreviations and long forms it is, those
+        long forms with an inner long form abbreviated, and the abbreviations whose
+        long form contains it (with ``parts``, also when it is a piece of a long form)."""
+        whole = [short for short, long in self.folded_long.items() if long == reading]
+        out = []
+        for short in whole:
+            long = list(self.long[short])
+            out += [[short], long]
+            for inner, inner_long in self.folded_long.items():
+                at = _find(reading, inner_long)
+                if at is not None and len(inner_long) < len(reading):
+                    out.append(long[:at] + [inner] + long[at + len(inner_long):])
+        if whole or (parts and reading in self.pieces):
+            out += [[short] for short, long in self.folded_long.items()
+                    if len(long) > len(reading) and _find(long, reading) is not None]
+        return out
+
+
+def _find(sequence: tuple, part: tuple) -> int | None:
+    """Where ``part`` first occurs in ``sequence``, contiguously."""
+    for i in range(len(sequence) - len(part) + 1):
+        if sequence[i:i + len(part)] == part:
+            return i
+    return None
 
 
 @functools.lru_cache(maxsize=1)
-def _folded_abbreviations() -> dict[str, str]:
-    return {fold(short): short for short in abbreviations()}
+def _abbreviation_forms() -> _AbbreviationForms:
+    return _AbbreviationForms(abbreviations())
