@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -230,14 +231,19 @@ def _binary_lines(handle) -> Iterator[tuple[int, str | _Unreadable]]:
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):]
     number = 0
-    for raw in _Prefixed(head, handle):
-        # a lone CR also ends a line
-        for piece in raw.replace(b"\r\n", b"\n").split(b"\r") if b"\r" in raw else (raw,):
-            number += 1
-            try:
-                yield number, piece.decode("utf-8")
-            except UnicodeDecodeError as error:
-                yield number, _Unreadable(number, _decode_hint(piece, error))
+    try:
+        for raw in _Prefixed(head, handle):
+            # a lone CR also ends a line
+            for piece in raw.replace(b"\r\n", b"\n").split(b"\r") if b"\r" in raw else (raw,):
+                number += 1
+                try:
+                    yield number, piece.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    yield number, _Unreadable(number, _decode_hint(piece, error))
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:  # a damaged .gz: say where it stops
+        raise _Unreadable(number + 1, f"the compressed file is cut short or damaged here ({error}); "
+                                      f"the {number:,} lines before were read. Get a whole copy of the file "
+                                      "or compress it again") from None
 
 
 class _Prefixed(io.RawIOBase):
