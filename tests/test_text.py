@@ -81,6 +81,15 @@ def test_abbreviations_expand_both_ways():
     assert (0, 1, ["hội", "đồng", "nhân", "dân"]) in vi.expand_abbreviations(["hdnd"])
 
 
+@pytest.mark.parametrize("short, long", sorted(vi.abbreviations().items()))
+def test_every_abbreviation_and_its_long_form_find_each_other(short, long):
+    long = long.split()
+    assert (0, 1, long) in vi.expand_abbreviations([short])
+    assert (0, len(long), [short]) in vi.expand_abbreviations(long)
+    assert (0, len(long), [short]) in vi.expand_abbreviations([vi.fold(w) for w in long])  # unmarked
+    assert (0, 1, long) in vi.expand_abbreviations([vi.fold(short)])
+
+
 def test_abbreviations_inside_longer_ones():
     # MTTQ is part of UBMTTQ and MTTQVN: a query for it finds them too
     found = vi.expand_abbreviations(["mttq"])
@@ -98,7 +107,7 @@ def test_the_start_or_end_of_a_long_form_stands_for_it_with_parts():
         words = [w.lower() for w in words]
         assert vi.expand_abbreviations(words) == []  # not a whole long form
         found = {tuple(alt) for _, _, alt in vi.expand_abbreviations(words, parts=True)}
-        assert found == {("mttq",), ("ubmttq",), ("mttqvn",)}
+        assert found == {("mttq",), ("ubmttq",), ("mttqvn",), ("ubmttqvn",)}
     assert (1, 3, ["ubnd"]) in vi.expand_abbreviations(["xã", "nhân", "dân"], parts=True)
     # a piece from the middle of a long form is not one
     assert vi.expand_abbreviations(["trận", "tổ"], parts=True) == []
