@@ -84,6 +84,39 @@ def test_abbreviation_found_for_a_long_form_is_highlighted(writings):
     assert [hit.snippet[a:b] for a, b in hit.highlights] == ["UBMTTQ"]
 
 
+NAMES_RANKED = [
+    {"id": "spaced", "title": "Chủ tịch Ủy ban MTTQ huyện trao quà",
+     "text": "Chủ tịch Ủy ban MTTQ huyện trao 200 suất quà cho hộ nghèo."},
+    {"id": "name-elsewhere", "title": "Kỷ niệm Ngày truyền thống Mặt trận Tổ quốc Việt Nam",
+     "text": "Ủy ban Mặt trận Tổ quốc Việt Nam các cấp kỷ niệm ngày truyền thống; huyện tổ chức mít tinh."},
+    {"id": "ubnd-title", "title": "UBND xã tiếp công dân",
+     "text": "UBND xã tiếp công dân định kỳ, nghe kiến nghị về đường giao thông."},
+    {"id": "fragments", "title": "Ban Thanh tra nhân dân xã phát hiện sai sót",
+     "text": "Ban Thanh tra nhân dân xã kiến nghị Ủy ban nhân dân xã thu hồi khoản chi sai."},
+]
+
+
+@pytest.fixture(scope="module")
+def names_ranked(tmp_path_factory):
+    from conftest import write_jsonl
+    from mttq_nlp.index import index_corpus
+
+    folder = tmp_path_factory.mktemp("names")
+    index_corpus([write_jsonl(folder / "a.jsonl", NAMES_RANKED)], folder / "ix")
+    with Searcher(folder / "ix") as s:
+        yield s
+
+
+def test_another_writing_ranks_by_its_neighbours_too(names_ranked):
+    # "Ủy ban MTTQ huyện" side by side beats the long form in a title with "huyện" elsewhere
+    assert ids(names_ranked, "UBMTTQ huyện")[0] == "spaced"
+
+
+def test_a_long_form_counts_as_a_name_not_as_scattered_syllables(names_ranked):
+    # "Ban Thanh tra nhân dân xã" holds "ban", "nhân", "dân", "xã" of "UBND xã", not the name
+    assert ids(names_ranked, "UBND xã")[0] == "ubnd-title"
+
+
 def test_words_are_not_read_as_abbreviations(writings):
     assert ids(writings, "đầu tư") == ["investment"]
     assert ids(writings, "trung ương") == ["central"]

@@ -17,6 +17,7 @@ is still found.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -319,10 +320,16 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
         written = np.zeros(len(score), dtype=bool)
         best = np.zeros(len(score), dtype=np.float32)
         for alternative in alternatives[start, end]:
-            parts = [collection.term_match(w, fields) for w in alternative]
-            alt_mask = np.logical_and.reduce([p.mask for p in parts])
+            # a long form is a name: it counts where the documents' segmentation has its
+            # words ("ủy_ban_nhân_dân"), not where its syllables are scattered about
+            words_of = _words_of(tuple(alternative))
+            alt_mask = np.logical_and.reduce([collection.term_match(w, fields).mask for w in words_of])
             written |= alt_mask
-            best = np.maximum(best, np.where(alt_mask, np.sum([p.score for p in parts], axis=0), 0))
+            # and it weighs no more than the span it stands for: the four syllables of
+            # "mặt trận tổ quốc" count as one for the query "mttq"
+            parts = [collection.term_match(w, fields) for w in alternative]
+            alt_score = np.sum([p.score for p in parts], axis=0) * min(1.0, (end - start) / len(alternative))
+            best = np.maximum(best, np.where(alt_mask, alt_score, 0))
         score = score + best
         for j in range(start, end):  # the other writing stands in for each syllable
             mask = clauses[j].mask | written
@@ -338,6 +345,14 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
                 if len(word) > 2:
                     score = score + collection.term_match("_".join(w.lower() for w in word), fields).score
     return Match(mask, np.where(mask, score, 0).astype(np.float32), matched, len(clauses))
+
+
+@functools.lru_cache(maxsize=1024)
+def _words_of(syllables: tuple[str, ...]) -> list[str]:
+    """Index terms of the words of a written-out name: "ủy ban nhân dân" -> ["ủy_ban_nhân_dân"]."""
+    if len(syllables) == 1:
+        return list(syllables)
+    return [word.lower() for word in vi.segmented(" ".join(syllables)).split()]
 
 
 RERANK = 50  # how many of the best candidates the adjacency check looks at
@@ -377,18 +392,18 @@ def folded_lead(title: str, body: str) -> tuple[str, str]:
             " " + " ".join(vi.syllables(vi.fold(body[:LEAD_CHARS]).lower())) + " ")
 
 
-def adjacency_bonus(collection: Collection, pairs: list[tuple[str, str]], leads) -> np.ndarray:
-    """Per document, a bonus for each pair of query syllables found side by side in its
-    title (weighing ``TITLE_BOOST``) or its lead: ``leads`` gives ``folded_lead(title,
-    body)`` per document. The bonus of a pair is ``ADJACENT_BOOST`` times the mean IDF
-    of its syllables."""
+def adjacency_bonus(collection: Collection, pairs: list[tuple[str, ...]], leads) -> np.ndarray:
+    """Per document, a bonus for each pair (or longer run) of query syllables found side
+    by side in its title (weighing ``TITLE_BOOST``) or its lead: ``leads`` gives
+    ``folded_lead(title, body)`` per document. The bonus of a pair is ``ADJACENT_BOOST``
+    times the mean IDF of its syllables."""
     weights = []
-    for a, b in pairs:
+    for pair in pairs:
         idf = []
-        for syllable in (a, b):
+        for syllable in pair:
             df = len(collection.postings("body", syllable)[0]) + len(collection.postings("title", syllable)[0])
             idf.append(math.log(1.0 + (collection.count - min(df, collection.count) + 0.5) / (min(df, collection.count) + 0.5)))
-        weights.append((f" {a} {b} ", ADJACENT_BOOST * sum(idf) / 2))
+        weights.append((" " + " ".join(pair) + " ", ADJACENT_BOOST * sum(idf) / len(idf)))
     bonus = []
     for title, body in leads:
         total = 0.0

@@ -394,20 +394,27 @@ class Searcher:
         }
 
 
-def _adjacent_pairs(tree) -> list[tuple[str, str]]:
-    """Folded pairs of neighbouring syllables in the query's plain words."""
-    pairs = []
+def _adjacent_pairs(tree) -> list[tuple[str, ...]]:
+    """Folded pairs of neighbouring syllables in the query's plain words, then the other
+    writings of their names with their neighbours, whole: "ubmttq huyện" also gives
+    ("uy", "ban", "mttq", "huyen")."""
+    pairs, written = [], []
 
     def walk(node):
         if isinstance(node, Words):
-            folded = [vi.fold(s) for s in ranking.query_syllables(node.text)]
+            syllables = ranking.query_syllables(node.text)
+            folded = [vi.fold(s) for s in syllables]
             pairs.extend(zip(folded, folded[1:]))
+            for start, end, alternative in vi.expand_abbreviations(syllables, parts=True):
+                other = folded[max(start - 1, 0):start] + [vi.fold(w) for w in alternative] + folded[end:end + 1]
+                if len(other) > 1:
+                    written.append(tuple(other))
         elif isinstance(node, Group):
             for child in node.children:
                 walk(child)
 
     walk(tree)
-    return list(dict.fromkeys(pairs))[:16]
+    return list(dict.fromkeys(pairs + written))[:16]
 
 
 def _filters(tree) -> list[Filter]:
