@@ -17,7 +17,6 @@ is still found.
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections import OrderedDict
@@ -347,12 +346,10 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
     return Match(mask, np.where(mask, score, 0).astype(np.float32), matched, len(clauses))
 
 
-@functools.lru_cache(maxsize=1024)
 def _words_of(syllables: tuple[str, ...]) -> list[str]:
-    """Index terms of the words of a written-out name: "ủy ban nhân dân" -> ["ủy_ban_nhân_dân"]."""
-    if len(syllables) == 1:
-        return list(syllables)
-    return [word.lower() for word in vi.segmented(" ".join(syllables)).split()]
+    """Index terms of a written-out name as the documents' segmentation has them: one
+    word for a Front term kept whole ("ủy_ban_nhân_dân"), else its syllables."""
+    return ["_".join(syllables)] if vi.kept_whole(syllables) else list(syllables)
 
 
 RERANK = 50  # how many of the best candidates the adjacency check looks at

@@ -30,6 +30,7 @@ __all__ = [
     "segmented",
     "syllables",
     "has_diacritics",
+    "kept_whole",
     "terms",
     "abbreviations",
     "expand_abbreviations",
@@ -131,6 +132,13 @@ def has_diacritics(text: str, share: float = 0.2) -> bool:
     if not found:
         return True
     return sum(1 for s in found if not s.isascii()) >= share * len(found)
+
+
+def kept_whole(words: tuple[str, ...]) -> bool:
+    """Whether lower-cased syllables are a Front term that segmentation keeps as one
+    word (``data/dictionary.txt``): ("ủy", "ban", "nhân", "dân") is, so documents hold
+    ``ủy_ban_nhân_dân``."""
+    return len(words) > 1 and words in _dictionary().get(words[0], ())
 
 
 @functools.lru_cache(maxsize=1)
