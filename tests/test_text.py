@@ -90,6 +90,13 @@ def test_every_abbreviation_and_its_long_form_find_each_other(short, long):
     assert (0, 1, long) in vi.expand_abbreviations([vi.fold(short)])
 
 
+def test_front_terms_kept_whole():
+    assert vi.kept_whole(("ủy", "ban", "nhân", "dân"))
+    assert "ủy_ban_nhân_dân" in vi.segmented("Chủ tịch Ủy ban nhân dân xã").lower()
+    assert not vi.kept_whole(("nhân", "dân"))
+    assert not vi.kept_whole(("mttq",))
+
+
 def test_abbreviations_inside_longer_ones():
     # MTTQ is part of UBMTTQ and MTTQVN: a query for it finds them too
     found = vi.expand_abbreviations(["mttq"])
