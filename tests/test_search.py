@@ -57,14 +57,19 @@ FRONT_WRITINGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def writings(tmp_path_factory):
+def _searcher_of(tmp_path_factory, records):
+    """A searcher over an index of ``records`` alone."""
     from conftest import write_jsonl
     from mttq_nlp.index import index_corpus
 
-    folder = tmp_path_factory.mktemp("writings")
-    index_corpus([write_jsonl(folder / "a.jsonl", FRONT_WRITINGS)], folder / "ix")
-    with Searcher(folder / "ix") as s:
+    folder = tmp_path_factory.mktemp("index")
+    index_corpus([write_jsonl(folder / "a.jsonl", records)], folder / "ix")
+    return Searcher(folder / "ix")
+
+
+@pytest.fixture(scope="module")
+def writings(tmp_path_factory):
+    with _searcher_of(tmp_path_factory, FRONT_WRITINGS) as s:
         yield s
 
 
@@ -98,12 +103,7 @@ NAMES_RANKED = [
 
 @pytest.fixture(scope="module")
 def names_ranked(tmp_path_factory):
-    from conftest import write_jsonl
-    from mttq_nlp.index import index_corpus
-
-    folder = tmp_path_factory.mktemp("names")
-    index_corpus([write_jsonl(folder / "a.jsonl", NAMES_RANKED)], folder / "ix")
-    with Searcher(folder / "ix") as s:
+    with _searcher_of(tmp_path_factory, NAMES_RANKED) as s:
         yield s
 
 
