@@ -205,19 +205,16 @@ class TopicModel:
         if not segmented_texts:
             return []
         texts = list(segmented_texts)
-        if self.unaccented_ is not None:
-            plain = [i for i, text in enumerate(texts) if self.model_for(text) is not self]
-            if plain:
-                out = [None] * len(texts)
-                plain_set = set(plain)
-                marked = [i for i in range(len(texts)) if i not in plain_set]
-                for i, prediction in zip(marked, self._predict([texts[i] for i in marked])):
-                    out[i] = prediction
-                for i, prediction in zip(plain, self.unaccented_._predict([texts[i] for i in plain])):
-                    prediction.unaccented = True
-                    out[i] = prediction
-                return out
-        return self._predict(texts)
+        deciders = [self.model_for(text) for text in texts]
+        if all(model is self for model in deciders):
+            return self._predict(texts)
+        out = [None] * len(texts)
+        for model in (self, self.unaccented_):  # each model's texts in one batch, order kept
+            indices = [i for i, decider in enumerate(deciders) if decider is model]
+            for i, prediction in zip(indices, model._predict([texts[i] for i in indices])):
+                prediction.unaccented = model is not self
+                out[i] = prediction
+        return out
 
     def _predict(self, segmented_texts: list[str]) -> list[Prediction]:
         if not segmented_texts:

@@ -319,14 +319,16 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
         written = np.zeros(len(score), dtype=bool)
         best = np.zeros(len(score), dtype=np.float32)
         for alternative in alternatives[start, end]:
+            parts = [collection.term_match(w, fields) for w in alternative]
             # a long form is a name: it counts where the documents' segmentation has its
             # words ("ủy_ban_nhân_dân"), not where its syllables are scattered about
-            words_of = _words_of(tuple(alternative))
-            alt_mask = np.logical_and.reduce([collection.term_match(w, fields).mask for w in words_of])
+            if vi.kept_whole(tuple(alternative)):
+                alt_mask = collection.term_match("_".join(alternative), fields).mask
+            else:
+                alt_mask = np.logical_and.reduce([p.mask for p in parts])
             written |= alt_mask
             # and it weighs no more than the span it stands for: the four syllables of
             # "mặt trận tổ quốc" count as one for the query "mttq"
-            parts = [collection.term_match(w, fields) for w in alternative]
             alt_score = np.sum([p.score for p in parts], axis=0) * min(1.0, (end - start) / len(alternative))
             best = np.maximum(best, np.where(alt_mask, alt_score, 0))
         score = score + best
@@ -344,12 +346,6 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
                 if len(word) > 2:
                     score = score + collection.term_match("_".join(w.lower() for w in word), fields).score
     return Match(mask, np.where(mask, score, 0).astype(np.float32), matched, len(clauses))
-
-
-def _words_of(syllables: tuple[str, ...]) -> list[str]:
-    """Index terms of a written-out name as the documents' segmentation has them: one
-    word for a Front term kept whole ("ủy_ban_nhân_dân"), else its syllables."""
-    return ["_".join(syllables)] if vi.kept_whole(syllables) else list(syllables)
 
 
 RERANK = 50  # how many of the best candidates the adjacency check looks at
