@@ -25,6 +25,8 @@ and per-label F1 on both (over the labels that occur).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import time
 from pathlib import Path
 
@@ -32,6 +34,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from report_notes import write_report
 from front_real_news import DEV, LABELS, VNTC, joined, read_articles, read_labels
 from mttq_nlp.classify import _tune_thresholds, article_text, fit_model, load_model, read_labelled, segment_texts
 from mttq_nlp.topics import TOPIC_CODES
@@ -85,11 +88,22 @@ def retuned_thresholds(model, real_texts, real_targets, folds, seed):
 
 
 def main(argv=None) -> None:
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        args = _report(argv)
+    if args.output:
+        write_report(Path(args.output), printed.getvalue())
+    else:
+        print(printed.getvalue(), end="")
+
+
+def _report(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=1, help="count each real training article N times")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--vntc", default=str(VNTC), help="folder of VNTC train/test.jsonl.gz")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE, keeping the notes written by hand "
+                        "at its end (default: standard output)")
     args = parser.parse_args(argv)
 
     check_labels, dev_labels = read_labels(LABELS), read_labels(DEV)
@@ -130,6 +144,9 @@ def main(argv=None) -> None:
     for name, (_, _, both) in results.items():
         print(f"| {name} | " + " | ".join(f"{both['per_label'][c]:.2f}" for c in codes) + " |")
     print(f"\n{len(real)} articles, all variants, in {seconds:.0f} s.")
+    print("\nReproduce: `python benchmarks/front_real_cv.py --output benchmarks/results/front-real-cv.md` "
+          "(it keeps the notes below, written by hand).")
+    return args
 
 
 if __name__ == "__main__":

@@ -21,18 +21,21 @@ for the rules.
 
     python benchmarks/front_real_news.py                       # the bundled model
     python benchmarks/front_real_news.py --model DIR --rules FILE
-    python benchmarks/front_real_news.py > benchmarks/results/front-real-news.md
+    python benchmarks/front_real_news.py --output benchmarks/results/front-real-news.md
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import gzip
 import json
 import sys
 import time
 from pathlib import Path
 
+from report_notes import write_report
 from mttq_nlp.classify import load_model
 from mttq_nlp.rules import evaluate_rules, load_rules
 from mttq_nlp.topics import TOPIC_CODES
@@ -109,6 +112,15 @@ def table(report: dict) -> list[str]:
 
 
 def main(argv=None) -> None:
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        args = _report(argv)
+    if args.output:
+        write_report(Path(args.output), printed.getvalue())
+    else:
+        print(printed.getvalue(), end="")
+
+
+def _report(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, help="model folder (default: the bundled model)")
     parser.add_argument("--rules", default=None, help="rules file (default: the shipped rules)")
@@ -116,6 +128,8 @@ def main(argv=None) -> None:
     parser.add_argument("--dev", default=str(DEV), help="the development set: labelled ids (JSONL)")
     parser.add_argument("--second", default=str(SECOND), help="a second labelling of the check set (JSONL)")
     parser.add_argument("--vntc", default=str(VNTC), help="folder of VNTC train/test.jsonl.gz")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE, keeping the notes written by hand "
+                        "at its end (default: standard output)")
     args = parser.parse_args(argv)
 
     check_labels, dev_labels = read_labels(Path(args.labels)), read_labels(Path(args.dev))
@@ -171,6 +185,9 @@ def main(argv=None) -> None:
         print("A second labelling of the check set, made independently from the guideline alone "
               f"(`{Path(args.second).name}`), against the first:\n")
         print("\n".join(agreement(check_labels, read_labels(Path(args.second)))))
+    print("\nReproduce: `python benchmarks/front_real_news.py --output benchmarks/results/front-real-news.md` "
+          "(it keeps the notes below, written by hand).")
+    return args
 
 
 if __name__ == "__main__":

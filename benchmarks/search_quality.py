@@ -23,7 +23,7 @@ Run from the repository root (takes about 5 minutes for 10,000 articles):
     python benchmarks/search_quality.py --articles 10000 --queries 1000 --seed 0
 
 The table is printed and written as Markdown to benchmarks/results/search-quality.md
-(``--output`` to change). Exit status 2 when the corpus is absent.
+(``--output`` to change; notes written by hand at its end are kept). Exit status 2 when the corpus is absent.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ import time
 import unicodedata
 from importlib import metadata
 from pathlib import Path
+
+from report_notes import write_report
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO / ".." / "shared" / "corpora" / "vntc" / "test.jsonl.gz"
@@ -463,8 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     report = render(args, corpus, articles, queries, tone_queries, eligible, changed, results, build_times,
                     latencies)
     print(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report, encoding="utf-8")
+    write_report(args.output, report)  # keeping the notes written by hand at its end
     log(f"written to {args.output}")
     if args.misses:
         with open(args.misses, "w", encoding="utf-8") as handle:
