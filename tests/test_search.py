@@ -2,6 +2,7 @@ import unicodedata
 
 import pytest
 
+from mttq_nlp import text as vi
 from mttq_nlp.errors import QueryError
 from mttq_nlp.search import Searcher, make_snippet
 
@@ -98,6 +99,10 @@ NAMES_RANKED = [
      "text": "UBND xã tiếp công dân định kỳ, nghe kiến nghị về đường giao thông."},
     {"id": "fragments", "title": "Ban Thanh tra nhân dân xã phát hiện sai sót",
      "text": "Ban Thanh tra nhân dân xã kiến nghị Ủy ban nhân dân xã thu hồi khoản chi sai."},
+    {"id": "scattered", "title": "Ủy ban MTTQ phường lấy ý kiến Nhân dân",
+     "text": "Ủy ban MTTQ phường lấy ý kiến Nhân dân về đặt tên đường; Nhân dân đồng tình."},
+    {"id": "hdnd-title", "title": "HĐND tỉnh họp chuyên đề",
+     "text": "HĐND tỉnh họp chuyên đề về đầu tư công."},
 ]
 
 
@@ -115,6 +120,28 @@ def test_another_writing_ranks_by_its_neighbours_too(names_ranked):
 def test_a_long_form_counts_as_a_name_not_as_scattered_syllables(names_ranked):
     # "Ban Thanh tra nhân dân xã" holds "ban", "nhân", "dân", "xã" of "UBND xã", not the name
     assert ids(names_ranked, "UBND xã")[0] == "ubnd-title"
+
+
+@pytest.mark.parametrize("query, named", [
+    ("ủy ban nhân dân", {"ubnd-title", "fragments"}),
+    ("uy ban nhan dan", {"ubnd-title", "fragments"}),
+    ("ỦY BAN NHÂN DÂN", {"ubnd-title", "fragments"}),
+    ("hội đồng nhân dân", {"hdnd-title"}),
+])
+def test_a_long_form_query_ranks_its_name_above_its_scattered_syllables(names_ranked, query, named):
+    # "Ủy ban MTTQ ... Nhân dân" has every syllable of "ủy ban nhân dân", in its title
+    # too, but not the name; "UBND" and "Ủy ban nhân dân" are the name
+    ranked = ids(names_ranked, query)
+    assert set(ranked[:len(named)]) == named
+    assert "scattered" in ranked
+
+
+@pytest.mark.parametrize("query", ['"ủy ban nhân dân xã"', '"UBND xã"', '"uy ban nhan dan xa"'])
+def test_a_quoted_name_is_found_in_its_other_writings(names_ranked, query):
+    hits = names_ranked.search(query).hits
+    assert {h.id for h in hits} == {"ubnd-title", "fragments"}
+    for hit in hits:  # and highlighted in the writing found
+        assert [vi.fold(hit.snippet[a:b]).lower() for a, b in hit.highlights] in (["ubnd xa"], ["uy ban nhan dan xa"])
 
 
 def test_words_are_not_read_as_abbreviations(writings):

@@ -17,6 +17,7 @@ is still found.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -154,15 +155,42 @@ class Collection:
 
     # -- scoring ---------------------------------------------------------------------
 
-    def bm25(self, field: str, term: str, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-        """(document numbers, BM25 scores) of one term in one field."""
+    def saturation(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, BM25's term-frequency part) of one term in one field:
+        how strongly each document holds the term, before its IDF."""
         ids, tfs = self.postings(field, term)
         if not len(ids):
             return ids, tfs
-        df = len(ids)
-        idf = math.log(1.0 + (self.count - df + 0.5) / (df + 0.5))
         norm = K1 * (1.0 - B + B * self.lengths[field][ids] / self.average[field])
-        return ids, (boost * idf * (K1 + 1.0)) * tfs / (tfs + norm)
+        return ids, (K1 + 1.0) * tfs / (tfs + norm)
+
+    def idf(self, df: int) -> float:
+        return math.log(1.0 + (self.count - df + 0.5) / (df + 0.5))
+
+    def bm25(self, field: str, term: str, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, BM25 scores) of one term in one field."""
+        ids, strength = self.saturation(field, term)
+        if not len(ids):
+            return ids, strength
+        return ids, (boost * self.idf(len(ids))) * strength
+
+    def name_match(self, writings: list[list[str]], fields=FIELDS) -> Match:
+        """A name written any of several ways, each one term (an abbreviation, or a word
+        the segmentation keeps whole), scored in each field as one term whose documents
+        are those with any writing, ``ADJACENT_BOOST`` times: "UBND" counts as much as
+        "ủy ban nhân dân"."""
+        score = np.zeros(self.size, dtype=np.float32)
+        for name in fields:
+            strength = np.zeros(self.size, dtype=np.float32)
+            for writing in writings:
+                ids, s = self.saturation(name, vi.fold("_".join(writing)))
+                strength[ids] = np.maximum(strength[ids], s)
+            df = int(np.count_nonzero(strength[self.live]))
+            if df:
+                weight = ADJACENT_BOOST * (TITLE_BOOST if name == "title" else 1.0) * self.idf(df)
+                score += weight * strength
+        mask = score > 0
+        return Match(mask, score, mask.astype(np.int32), 1)
 
     def term_match(self, term: str, fields=FIELDS, boost: float = 1.0) -> Match:
         """One query syllable (or word joined by ``_``): its folded form in any of
@@ -180,10 +208,11 @@ class Collection:
                 score[ids] += s
         return Match(mask, score, mask.astype(np.int32), 1)
 
-    def phrase_mask(self, words: list[str], fields=FIELDS) -> np.ndarray:
-        """Documents with the folded syllables side by side (Whoosh checks positions)."""
-        folded = [vi.fold(w) for w in words]
-        query = Q.Or([Q.Phrase(name, folded) for name in fields])
+    def phrase_mask(self, phrases: list[list[str]], fields=FIELDS) -> np.ndarray:
+        """Documents with the folded syllables of any of ``phrases`` side by side (Whoosh
+        checks positions)."""
+        query = Q.Or([Q.Phrase(name, [vi.fold(w) for w in words]) if len(words) > 1 else Q.Term(name, vi.fold(words[0]))
+                      for words in phrases for name in fields])
         mask = np.zeros(self.size, dtype=bool)
         docs = np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)
         mask[docs] = True
@@ -256,7 +285,8 @@ def evaluate(collection: Collection, node, words_node, phrase_node, not_node, gr
                 return None
             fields = (node.field,) if node.field else FIELDS
             part = words(collection, node.text, fields, pairs=False)
-            mask = part.mask & collection.phrase_mask(syllables, fields) if len(syllables) > 1 else part.mask
+            phrases = phrase_writings(syllables)
+            mask = part.mask & collection.phrase_mask(phrases, fields) if len(phrases) > 1 or len(syllables) > 1 else part.mask
             return Match(mask, np.where(mask, part.score, 0), mask.astype(np.int32), 1)
         if isinstance(node, group_node):
             children = [(c, walk(c.child) if isinstance(c, not_node) else walk(c)) for c in node.children]
@@ -298,27 +328,40 @@ def query_syllables(text: str) -> list[str]:
     return [s.lower() for s in vi.syllables(vi.normalize(text))][:MAX_QUERY_TERMS]
 
 
+MAX_PHRASE_WRITINGS = 16
+
+
+def phrase_writings(syllables: list[str]) -> list[list[str]]:
+    """A quoted phrase and its other writings, its names written every other way:
+    "ủy ban nhân dân xã" and "ubnd xã" (at most ``MAX_PHRASE_WRITINGS``)."""
+    writings = [[]]
+    position = 0
+    for start, end, alternatives in name_spans(syllables) + [(len(syllables), len(syllables), [])]:
+        between = syllables[position:start]
+        choices = [syllables[start:end]] + alternatives if end > start else [[]]
+        writings = [w + between + c for w in writings for c in choices][:MAX_PHRASE_WRITINGS]
+        position = end
+    return writings
+
+
 def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) -> Match | None:
     """Plain words: one clause a syllable, which another writing of its span also
     satisfies (``mttq`` for each of ``mặt trận``); two syllables side by side in the
-    query score more where the document has them as one word."""
+    query score more where the document has them as one word, and a name (``ủy ban
+    nhân dân``) where the document has it in any writing (``UBND``)."""
     syllables = query_syllables(text)
     if not syllables:
         return None
     clauses = [collection.term_match(s, fields) for s in syllables]
-    score = np.sum([c.score for c in clauses], axis=0)
-    # abbreviations <-> long forms: any way of writing the span counts
-    alternatives: dict[tuple[int, int], list[list[str]]] = {}
-    for start, end, alternative in vi.expand_abbreviations(syllables, parts=True):
-        alternatives.setdefault((start, end), []).append(alternative)
-    used = np.zeros(len(syllables), dtype=bool)
-    for start, end in sorted(alternatives, key=lambda span: (span[0], span[0] - span[1])):
-        if used[start:end].any():  # overlaps a span already taken
-            continue
-        used[start:end] = True
+    syllable_scores = [c.score for c in clauses]
+    score = np.sum(syllable_scores, axis=0)
+    spans = name_spans(syllables)
+    # names of two syllables or more, in any writing, are one more clause (below)
+    names = [name for name in whole_names(syllables) if name[1] - name[0] > 1] if pairs else []
+    for start, end, alternatives in spans:
         written = np.zeros(len(score), dtype=bool)
         best = np.zeros(len(score), dtype=np.float32)
-        for alternative in alternatives[start, end]:
+        for alternative in alternatives:
             parts = [collection.term_match(w, fields) for w in alternative]
             # a long form is a name: it counts where the documents' segmentation has its
             # words ("ủy_ban_nhân_dân"), not where its syllables are scattered about
@@ -331,21 +374,78 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
             # "mặt trận tổ quốc" count as one for the query "mttq"
             alt_score = np.sum([p.score for p in parts], axis=0) * min(1.0, (end - start) / len(alternative))
             best = np.maximum(best, np.where(alt_mask, alt_score, 0))
-        score = score + best
+        if not any(name[:2] == (start, end) for name in names):
+            score = score + best
         for j in range(start, end):  # the other writing stands in for each syllable
             mask = clauses[j].mask | written
             clauses[j] = Match(mask, np.zeros(0), mask.astype(np.int32), 1)
-    matched = np.sum([c.matched for c in clauses], axis=0)
-    mask = matched > 0
+    mask = np.logical_or.reduce([c.mask for c in clauses])
     if pairs:
-        for first, second in zip(syllables, syllables[1:]):
-            bonus = collection.term_match(f"{first}_{second}", fields, boost=ADJACENT_BOOST)
-            score = score + bonus.score
+        # a whole name in any writing, instead of the pairs inside it: "Ủy ban MTTQ ...
+        # nhân dân" is not "ủy ban nhân dân", "UBND" is
+        inside, named = set(), set()
+        for start, end, writings in names:
+            # its syllables scattered about count together as one word
+            scattered = np.sum(syllable_scores[start:end], axis=0)
+            clauses.append(collection.name_match(writings, fields))
+            score = score - scattered * (1 - 1 / (end - start)) + clauses[-1].score
+            inside.update(range(start, end - 1))
+            named.add(vi.fold("_".join(syllables[start:end])))
+        for i, (first, second) in enumerate(zip(syllables, syllables[1:])):
+            if i not in inside:
+                bonus = collection.term_match(f"{first}_{second}", fields, boost=ADJACENT_BOOST)
+                score = score + bonus.score
         if len(syllables) > 2:  # longer words the query's segmentation finds
             for word in vi.segment(" ".join(syllables)):
-                if len(word) > 2:
-                    score = score + collection.term_match("_".join(w.lower() for w in word), fields).score
+                term = "_".join(w.lower() for w in word)
+                if len(word) > 2 and vi.fold(term) not in named:
+                    score = score + collection.term_match(term, fields).score
+    matched = np.sum([c.matched for c in clauses], axis=0)
     return Match(mask, np.where(mask, score, 0).astype(np.float32), matched, len(clauses))
+
+
+@functools.lru_cache(maxsize=256)
+def _name_spans(syllables: tuple[str, ...]) -> tuple[tuple[int, int, tuple[tuple[str, ...], ...]], ...]:
+    alternatives: dict[tuple[int, int], list[tuple[str, ...]]] = {}
+    for start, end, alternative in vi.expand_abbreviations(list(syllables), parts=True):
+        alternatives.setdefault((start, end), []).append(tuple(alternative))
+    used = [False] * len(syllables)
+    spans = []
+    for start, end in sorted(alternatives, key=lambda span: (span[0], span[0] - span[1])):
+        if any(used[start:end]):  # overlaps a span already taken
+            continue
+        used[start:end] = [True] * (end - start)
+        spans.append((start, end, tuple(alternatives[start, end])))
+    return tuple(spans)
+
+
+def name_spans(syllables: list[str]) -> list[tuple[int, int, list[list[str]]]]:
+    """The spans of query syllables that have other writings, with those writings:
+    from the left, the longest first, not overlapping. ``[(0, 2, [["mttq"], ...])]``
+    for ``["mặt", "trận", ...]``."""
+    return [(start, end, [list(a) for a in alternatives])
+            for start, end, alternatives in _name_spans(tuple(syllables))]
+
+
+def whole_names(syllables: list[str]) -> list[tuple[int, int, list[list[str]]]]:
+    """Of ``name_spans``, those whose own writing is a whole name written as one term
+    (an abbreviation, a word the segmentation keeps whole, or a two-syllable word),
+    with the writings that are one term too, the query's own first. Pieces of a name
+    ("mặt trận", "nhân dân") are words of their own, not names."""
+    return [(start, end, [list(w) for w in writings])
+            for start, end, writings in _whole_names(tuple(syllables))]
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_names(syllables: tuple[str, ...]):
+    full = {(start, end) for start, end, _ in vi.expand_abbreviations(list(syllables))}
+    return tuple((start, end, (syllables[start:end],) + tuple(a for a in alternatives if _one_term(a)))
+                 for start, end, alternatives in _name_spans(syllables)
+                 if (start, end) in full and _one_term(syllables[start:end]))
+
+
+def _one_term(writing: tuple[str, ...]) -> bool:
+    return len(writing) <= 2 or vi.kept_whole(writing, folded=True)
 
 
 RERANK = 50  # how many of the best candidates the adjacency check looks at
@@ -385,25 +485,26 @@ def folded_lead(title: str, body: str) -> tuple[str, str]:
             " " + " ".join(vi.syllables(vi.fold(body[:LEAD_CHARS]).lower())) + " ")
 
 
-def adjacency_bonus(collection: Collection, pairs: list[tuple[str, ...]], leads) -> np.ndarray:
-    """Per document, a bonus for each pair (or longer run) of query syllables found side
-    by side in its title (weighing ``TITLE_BOOST``) or its lead: ``leads`` gives
-    ``folded_lead(title, body)`` per document. The bonus of a pair is ``ADJACENT_BOOST``
-    times the mean IDF of its syllables."""
+def adjacency_bonus(collection: Collection, groups: list[tuple[tuple[str, ...], ...]], leads) -> np.ndarray:
+    """Per document, a bonus for each group of runs of query syllables (pairs, or a name
+    in its several writings) of which one is found side by side in its title (weighing
+    ``TITLE_BOOST``) or its lead: ``leads`` gives ``folded_lead(title, body)`` per
+    document. A group's bonus is ``ADJACENT_BOOST`` times the mean IDF of the syllables
+    of its first run, the query's own writing."""
     weights = []
-    for pair in pairs:
+    for runs in groups:
         idf = []
-        for syllable in pair:
+        for syllable in runs[0]:
             df = len(collection.postings("body", syllable)[0]) + len(collection.postings("title", syllable)[0])
-            idf.append(math.log(1.0 + (collection.count - min(df, collection.count) + 0.5) / (min(df, collection.count) + 0.5)))
-        weights.append((" " + " ".join(pair) + " ", ADJACENT_BOOST * sum(idf) / len(idf)))
+            idf.append(collection.idf(min(df, collection.count)))
+        weights.append(([" " + " ".join(run) + " " for run in runs], ADJACENT_BOOST * sum(idf) / len(idf)))
     bonus = []
     for title, body in leads:
         total = 0.0
-        for pair, weight in weights:
-            if pair in title:
+        for runs, weight in weights:
+            if any(run in title for run in runs):
                 total += TITLE_BOOST * weight
-            if pair in body:
+            if any(run in body for run in runs):
                 total += weight
         bonus.append(total)
     return np.asarray(bonus, dtype=np.float64)

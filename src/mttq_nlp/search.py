@@ -394,27 +394,38 @@ class Searcher:
         }
 
 
-def _adjacent_pairs(tree) -> list[tuple[str, ...]]:
-    """Folded pairs of neighbouring syllables in the query's plain words, then the other
-    writings of their names with their neighbours, whole: "ubmttq huyện" also gives
-    ("uy", "ban", "mttq", "huyen")."""
-    pairs, written = [], []
+def _adjacent_pairs(tree) -> list[tuple[tuple[str, ...], ...]]:
+    """Runs of query syllables to look for side by side, folded, in groups whose runs
+    count as one: each pair of neighbouring plain words; a whole name and its other
+    writings ("ủy ban nhân dân" or "ubnd"); and a name's edges with its neighbours in
+    every writing ("ubmttq huyện": "ubmttq huyen" or "mttq huyen")."""
+    groups = []
 
     def walk(node):
         if isinstance(node, Words):
             syllables = ranking.query_syllables(node.text)
             folded = [vi.fold(s) for s in syllables]
-            pairs.extend(zip(folded, folded[1:]))
-            for start, end, alternative in vi.expand_abbreviations(syllables, parts=True):
-                other = folded[max(start - 1, 0):start] + [vi.fold(w) for w in alternative] + folded[end:end + 1]
-                if len(other) > 1:
-                    written.append(tuple(other))
+            spans = ranking.name_spans(syllables)
+            whole = {(start, end) for start, end, _ in ranking.whole_names(syllables)}
+            covered = set()  # pairs a name's groups stand for
+            for start, end, alternatives in spans:
+                writings = [folded[start:end]] + [[vi.fold(w) for w in a] for a in alternatives]
+                if (start, end) in whole and end - start > 1:
+                    groups.append(tuple(dict.fromkeys(tuple(w) for w in writings)))
+                    covered.update(range(start, end - 1))
+                if start > 0:
+                    groups.append(tuple(dict.fromkeys((folded[start - 1], *w) for w in writings)))
+                    covered.add(start - 1)
+                if end < len(folded):
+                    groups.append(tuple(dict.fromkeys((*w, folded[end]) for w in writings)))
+                    covered.add(end - 1)
+            groups.extend([pair] for i, pair in enumerate(zip(folded, folded[1:])) if i not in covered)
         elif isinstance(node, Group):
             for child in node.children:
                 walk(child)
 
     walk(tree)
-    return list(dict.fromkeys(pairs + written))[:16]
+    return list(dict.fromkeys(tuple(g) for g in groups))[:16]
 
 
 def _filters(tree) -> list[Filter]:
@@ -450,20 +461,23 @@ SNIPPET_CHARS = 240
 
 
 def _snippet_terms(tree) -> list[list[str]]:
-    """Folded syllable sequences to highlight: each word, each phrase whole, and the
-    other writings of abbreviations and long forms among the words."""
+    """Folded syllable sequences to highlight: each word, each phrase whole in each of
+    its writings, and the other writings of abbreviations and long forms among the
+    words."""
     out: list[list[str]] = []
 
     def walk(node):
-        if isinstance(node, (Words, Phrase)):
+        if isinstance(node, Phrase):
+            syllables = ranking.query_syllables(node.text)
+            out.extend([vi.fold(w) for w in writing] for writing in ranking.phrase_writings(syllables))
+        elif isinstance(node, Words):
             syllables = ranking.query_syllables(node.text)
             words = [vi.fold(w) for w in syllables]
             out.append(words)
-            if isinstance(node, Words):
-                if len(words) > 1:
-                    out.extend([w] for w in words)
-                for _, _, alternative in vi.expand_abbreviations(syllables, parts=True):
-                    out.append([vi.fold(w) for w in alternative])
+            if len(words) > 1:
+                out.extend([w] for w in words)
+            for _, _, alternatives in ranking.name_spans(syllables):
+                out.extend([vi.fold(w) for w in alternative] for alternative in alternatives)
         elif isinstance(node, Group):
             for child in node.children:
                 walk(child)

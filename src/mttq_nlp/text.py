@@ -134,11 +134,21 @@ def has_diacritics(text: str, share: float = 0.2) -> bool:
     return sum(1 for s in found if not s.isascii()) >= share * len(found)
 
 
-def kept_whole(words: tuple[str, ...]) -> bool:
+def kept_whole(words: tuple[str, ...], folded: bool = False) -> bool:
     """Whether lower-cased syllables are a Front term that segmentation keeps as one
     word (``data/dictionary.txt``): ("ủy", "ban", "nhân", "dân") is, so documents hold
-    ``ủy_ban_nhân_dân``."""
-    return len(words) > 1 and words in _dictionary().get(words[0], ())
+    ``ủy_ban_nhân_dân``. With ``folded``, compared without marks: ("uy", "ban", "nhan",
+    "dan") is too."""
+    if len(words) < 2:
+        return False
+    if folded:
+        return tuple(fold(w) for w in words) in _folded_dictionary()
+    return words in _dictionary().get(words[0], ())
+
+
+@functools.lru_cache(maxsize=1)
+def _folded_dictionary() -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(fold(w) for w in entry) for entries in _dictionary().values() for entry in entries)
 
 
 @functools.lru_cache(maxsize=1)
