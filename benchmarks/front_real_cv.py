@@ -36,7 +36,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from report_notes import write_report
 from front_real_news import DEV, LABELS, VNTC, joined, read_articles, read_labels
-from mttq_nlp.classify import _tune_thresholds, article_text, fit_model, load_model, read_labelled, segment_texts
+from mttq_nlp.classify import tune_thresholds, article_text, fit_model, load_model, read_labelled, segment_texts
 from mttq_nlp.topics import TOPIC_CODES
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -80,7 +80,7 @@ def retuned_thresholds(model, real_texts, real_targets, folds, seed):
     labels = np.asarray(model.labels_, dtype=object)
     out: list[list[str]] = [[] for _ in real_texts]
     for train_index, test_index in StratifiedKFold(folds, shuffle=True, random_state=seed).split(real_texts, strata):
-        tuned = _tune_thresholds(gold[train_index], probabilities[train_index])
+        tuned = tune_thresholds(gold[train_index], probabilities[train_index])
         thresholds = np.where(gold[train_index].any(axis=0), tuned, model.thresholds_)
         for i in test_index:
             out[i] = [str(label) for label in labels[probabilities[i] >= thresholds]]

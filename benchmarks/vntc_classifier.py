@@ -142,7 +142,7 @@ def choices(args) -> str:
         params = {**classify.DEFAULT_PARAMS, **changes}
         texts = normalised if params["features"] == "syllables" else segmented
         started = time.perf_counter()
-        vectorizer = classify._make_vectorizer(params)
+        vectorizer = classify.make_vectorizer(params)
         a = vectorizer.fit_transform([texts[i] for i in train_index])
         b = vectorizer.transform([texts[i] for i in test_index])
         vectorised = time.perf_counter() - started

@@ -200,7 +200,7 @@ def test_thresholds_are_tuned_and_used(multi_model):
 def test_threshold_tuning_picks_the_best_f1_cut():
     y = np.array([[1], [1], [0], [1], [0], [0]])
     scores = np.array([[0.9], [0.35], [0.3], [0.32], [0.1], [0.05]])
-    (threshold,) = classify._tune_thresholds(y, scores)
+    (threshold,) = classify.tune_thresholds(y, scores)
     assert 0.1 < threshold <= 0.32  # keeps the three positives, not a fixed 0.5
 
 
@@ -218,8 +218,8 @@ def test_thresholds_are_also_tuned_on_held_out_articles_joined_with_one_without_
     model = classify.fit_model(texts, [codes for _, codes in MULTI], multilabel=True, labels=labels, params=params)
     without = classify.fit_model(texts, [codes for _, codes in MULTI], multilabel=True, labels=labels,
                                  params={**params, "threshold_passages": False})
-    assert np.allclose(without.thresholds_, classify._tune_thresholds(y, plain))
-    assert np.allclose(model.thresholds_, classify._tune_thresholds(np.vstack([y, y]), np.vstack([plain, joined])))
+    assert np.allclose(without.thresholds_, classify.tune_thresholds(y, plain))
+    assert np.allclose(model.thresholds_, classify.tune_thresholds(np.vstack([y, y]), np.vstack([plain, joined])))
 
 
 def test_fit_model_refuses_a_label_no_text_carries():

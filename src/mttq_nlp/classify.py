@@ -50,6 +50,8 @@ __all__ = [
     "default_model_dir",
     "train",
     "fit_model",
+    "make_vectorizer",
+    "tune_thresholds",
     "read_labelled",
     "segment_texts",
     "word_tokens",
@@ -281,7 +283,7 @@ def _coef_of(estimator) -> np.ndarray:
 # --- building estimators ----------------------------------------------------------
 
 
-def _make_vectorizer(params: dict):
+def make_vectorizer(params: dict):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(
@@ -340,7 +342,7 @@ def _fit_estimators(texts, y, params, seed, multilabel):
     """Fit a vectoriser and a classifier; ``y`` is a 0/1 matrix (multi-label) or labels."""
     from sklearn.multiclass import OneVsRestClassifier
 
-    vectorizer = _make_vectorizer(params)
+    vectorizer = make_vectorizer(params)
     matrix = vectorizer.fit_transform(texts)
     if multilabel:
         # one binary calibrated classifier per label; folds follow the rarest label
@@ -354,7 +356,7 @@ def _fit_estimators(texts, y, params, seed, multilabel):
     return vectorizer, classifier
 
 
-def _tune_thresholds(y: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+def tune_thresholds(y: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """Per label, the probability cut-off with the best F1 on out-of-fold predictions;
     the midpoint between the lowest accepted and the highest rejected probability."""
     thresholds = np.empty(y.shape[1])
@@ -421,9 +423,9 @@ def fit_model(segmented_texts: Sequence[str], targets: Sequence, *, multilabel: 
         folds = max(2, min(folds, int(np.unique(keys, return_counts=True)[1].min())))
         oof, joined = _out_of_fold_probabilities(texts, y, params, seed, folds, keys)
         if params.get("threshold_passages") and joined is not None:
-            thresholds = _tune_thresholds(np.vstack([y, y]), np.vstack([oof, joined]))
+            thresholds = tune_thresholds(np.vstack([y, y]), np.vstack([oof, joined]))
         else:
-            thresholds = _tune_thresholds(y, oof)
+            thresholds = tune_thresholds(y, oof)
         vectorizer, classifier = _fit_estimators(texts, y, params, seed, True)
         return TopicModel(vectorizer, classifier, labels, True, thresholds, unaccented=twin)
     y = np.asarray(targets, dtype=object).astype(str)
