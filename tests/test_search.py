@@ -144,6 +144,20 @@ def test_a_quoted_name_is_found_in_its_other_writings(names_ranked, query):
         assert [vi.fold(hit.snippet[a:b]).lower() for a, b in hit.highlights] in (["ubnd xa"], ["uy ban nhan dan xa"])
 
 
+PHRASE_PLACES = [
+    {"id": "scattered-title", "title": "Xã hội hóa nguồn lực, phản biện chính sách",
+     "text": "Hội nghị bàn về xã hội hóa. Mặt trận tổ chức phản biện xã hội dự thảo đề án xã hội hóa "
+             "nguồn lực, phản biện chính sách của tỉnh."},
+    {"id": "phrase-title", "title": "Phản biện xã hội dự thảo đề án",
+     "text": "Mặt trận tỉnh tổ chức hội nghị phản biện xã hội dự thảo đề án về nguồn lực."},
+]
+
+
+def test_a_quoted_phrase_ranks_first_where_the_title_holds_it(tmp_path_factory):
+    with _searcher_of(tmp_path_factory, PHRASE_PLACES) as s:
+        assert ids(s, '"phản biện xã hội"') == ["phrase-title", "scattered-title"]
+
+
 def test_words_are_not_read_as_abbreviations(writings):
     assert ids(writings, "đầu tư") == ["investment"]
     assert ids(writings, "trung ương") == ["central"]

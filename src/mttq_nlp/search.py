@@ -397,8 +397,9 @@ class Searcher:
 def _adjacent_pairs(tree) -> list[tuple[tuple[str, ...], ...]]:
     """Runs of query syllables to look for side by side, folded, in groups whose runs
     count as one: each pair of neighbouring plain words; a whole name and its other
-    writings ("ủy ban nhân dân" or "ubnd"); and a name's edges with its neighbours in
-    every writing ("ubmttq huyện": "ubmttq huyen" or "mttq huyen")."""
+    writings ("ủy ban nhân dân" or "ubnd"); a name's edges with its neighbours in every
+    writing ("ubmttq huyện": "ubmttq huyen" or "uy ban mttq huyen"); and each quoted
+    phrase whole, in any of its writings."""
     groups = []
 
     def walk(node):
@@ -420,6 +421,10 @@ def _adjacent_pairs(tree) -> list[tuple[tuple[str, ...], ...]]:
                     groups.append(tuple(dict.fromkeys((*w, folded[end]) for w in writings)))
                     covered.add(end - 1)
             groups.extend([pair] for i, pair in enumerate(zip(folded, folded[1:])) if i not in covered)
+        elif isinstance(node, Phrase):  # the whole phrase, in any of its writings
+            writings = ranking.phrase_writings(ranking.query_syllables(node.text))
+            if len(writings) > 1 or len(writings[0]) > 1:
+                groups.append(tuple(tuple(vi.fold(w) for w in writing) for writing in writings))
         elif isinstance(node, Group):
             for child in node.children:
                 walk(child)
