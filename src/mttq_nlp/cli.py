@@ -188,6 +188,7 @@ def search(query, index_dir, topics, sources, since, until, limit, page, facets,
     Query syntax:
         phản biện xã hội          all words rank first; a missing word is allowed
         "phản biện xã hội"        an exact phrase
+        ủy ban nhân dân           a name, also found as UBND (and UBND as it)
         bầu cử AND hiệp thương    both; also OR, NOT and (parentheses)
         title:covid  source:X  topic:bau-cu
     \b
