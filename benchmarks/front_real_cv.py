@@ -25,8 +25,6 @@ and per-label F1 on both (over the labels that occur).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import time
 from pathlib import Path
 
@@ -34,7 +32,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from report_notes import write_report
+from report_notes import print_or_write
 from front_real_news import DEV, LABELS, VNTC, joined, read_articles, read_labels
 from mttq_nlp.classify import tune_thresholds, article_text, fit_model, load_model, read_labelled, segment_texts
 from mttq_nlp.topics import TOPIC_CODES
@@ -88,12 +86,7 @@ def retuned_thresholds(model, real_texts, real_targets, folds, seed):
 
 
 def main(argv=None) -> None:
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        args = _report(argv)
-    if args.output:
-        write_report(Path(args.output), printed.getvalue())
-    else:
-        print(printed.getvalue(), end="")
+    print_or_write(_report, argv)
 
 
 def _report(argv):

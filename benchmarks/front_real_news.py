@@ -27,15 +27,13 @@ for the rules.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import gzip
 import json
 import sys
 import time
 from pathlib import Path
 
-from report_notes import write_report
+from report_notes import print_or_write
 from mttq_nlp.classify import load_model
 from mttq_nlp.rules import evaluate_rules, load_rules
 from mttq_nlp.topics import TOPIC_CODES
@@ -112,12 +110,7 @@ def table(report: dict) -> list[str]:
 
 
 def main(argv=None) -> None:
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        args = _report(argv)
-    if args.output:
-        write_report(Path(args.output), printed.getvalue())
-    else:
-        print(printed.getvalue(), end="")
+    print_or_write(_report, argv)
 
 
 def _report(argv):

@@ -4,6 +4,8 @@ report again replaces what its script generates and keeps those notes."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
 
@@ -25,3 +27,14 @@ def write_report(path: Path, generated: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = generated.rstrip("\n") + "\n"
     path.write_text(text + "\n" + notes if notes else text, encoding="utf-8")
+
+
+def print_or_write(report, argv=None) -> None:
+    """Run ``report(argv)``, which prints a report and returns its parsed arguments, and
+    send what it printed to ``args.output`` (keeping the notes) or to standard output."""
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        args = report(argv)
+    if args.output:
+        write_report(Path(args.output), printed.getvalue())
+    else:
+        print(printed.getvalue(), end="")
