@@ -32,8 +32,13 @@ def write_report(path: Path, generated: str) -> None:
 def print_or_write(report, argv=None) -> None:
     """Run ``report(argv)``, which prints a report and returns its parsed arguments, and
     send what it printed to ``args.output`` (keeping the notes) or to standard output."""
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        args = report(argv)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            args = report(argv)
+    except BaseException:  # --help, a usage error, a failure: show what was printed
+        print(printed.getvalue(), end="")
+        raise
     if args.output:
         write_report(Path(args.output), printed.getvalue())
     else:

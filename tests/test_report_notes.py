@@ -22,3 +22,20 @@ def test_a_report_without_notes_is_written_as_generated(tmp_path):
     write_report(report, "# New\n")
     write_report(report, "# Newer\n")
     assert report.read_text(encoding="utf-8") == "# Newer\n"
+
+
+def test_help_is_shown_not_swallowed(capsys):
+    import argparse
+
+    from report_notes import print_or_write
+
+    def report(argv):
+        parser = argparse.ArgumentParser(description="A report.")
+        parser.add_argument("--output")
+        return parser.parse_args(argv)
+
+    try:
+        print_or_write(report, ["--help"])
+    except SystemExit:
+        pass
+    assert "A report." in capsys.readouterr().out
