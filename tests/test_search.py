@@ -144,6 +144,24 @@ def test_a_quoted_name_is_found_in_its_other_writings(names_ranked, query):
         assert [vi.fold(hit.snippet[a:b]).lower() for a, b in hit.highlights] in (["ubnd xa"], ["uy ban nhan dan xa"])
 
 
+COOPERATIVES = [
+    {"id": "htx-long", "title": "Hợp tác xã rau sạch chia lãi cho thành viên",
+     "text": "Ông là chủ nhiệm hợp tác xã rau sạch của xã, năm nay chia lãi cao."},
+    {"id": "htx-short", "title": "HTX rau sạch mở rộng sản xuất",
+     "text": "HTX rau sạch của xã mở rộng diện tích, thu hút thêm thành viên."},
+    {"id": "htx-scattered", "title": "Xã hợp tác với doanh nghiệp tiêu thụ rau",
+     "text": "Xã hợp tác với doanh nghiệp; hai bên hợp tác lâu dài, xã cam kết vùng trồng."},
+]
+
+
+@pytest.mark.parametrize("query", ["hợp tác xã", "hop tac xa", "HỢP TÁC XÃ"])
+def test_a_name_the_documents_hold_as_one_word_counts_as_a_name(tmp_path_factory, query):
+    # "hợp tác xã" is not in the Front dictionary, but the segmenter keeps it whole
+    with _searcher_of(tmp_path_factory, COOPERATIVES) as s:
+        ranked = ids(s, query)
+    assert set(ranked[:2]) == {"htx-long", "htx-short"} and ranked[2] == "htx-scattered"
+
+
 PHRASE_PLACES = [
     {"id": "scattered-title", "title": "Xã hội hóa nguồn lực, phản biện chính sách",
      "text": "Hội nghị bàn về xã hội hóa. Mặt trận tổ chức phản biện xã hội dự thảo đề án xã hội hóa "

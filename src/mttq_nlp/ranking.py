@@ -192,6 +192,11 @@ class Collection:
         mask = score > 0
         return Match(mask, score, mask.astype(np.int32), 1)
 
+    def holds(self, writing) -> bool:
+        """Whether some document has the syllables of ``writing`` as one word."""
+        term = vi.fold("_".join(writing))
+        return any(len(self.postings(name, term)[0]) for name in FIELDS)
+
     def term_match(self, term: str, fields=FIELDS, boost: float = 1.0) -> Match:
         """One query syllable (or word joined by ``_``): its folded form in any of
         ``fields``, plus, when the query has diacritics, its exact form as a bonus."""
@@ -357,7 +362,7 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
     score = np.sum(syllable_scores, axis=0)
     spans = name_spans(syllables)
     # names of two syllables or more, in any writing, are one more clause (below)
-    names = [name for name in whole_names(syllables) if name[1] - name[0] > 1] if pairs else []
+    names = [name for name in whole_names(syllables, collection) if name[1] - name[0] > 1] if pairs else []
     for start, end, alternatives in spans:
         written = np.zeros(len(score), dtype=bool)
         best = np.zeros(len(score), dtype=np.float32)
@@ -383,18 +388,18 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
     if pairs:
         # a whole name in any writing, instead of the pairs inside it: "Ủy ban MTTQ ...
         # nhân dân" is not "ủy ban nhân dân", "UBND" is
-        inside, named = set(), set()
+        inside, named = {}, set()  # pair index -> documents with the name around it
         for start, end, writings in names:
             # its syllables scattered about count together as one word
             scattered = np.sum(syllable_scores[start:end], axis=0)
             clauses.append(collection.name_match(writings, fields))
             score = score - scattered * (1 - 1 / (end - start)) + clauses[-1].score
-            inside.update(range(start, end - 1))
+            inside.update((i, clauses[-1].mask) for i in range(start, end - 1))
             named.add(vi.fold("_".join(syllables[start:end])))
         for i, (first, second) in enumerate(zip(syllables, syllables[1:])):
-            if i not in inside:
-                bonus = collection.term_match(f"{first}_{second}", fields, boost=ADJACENT_BOOST)
-                score = score + bonus.score
+            bonus = collection.term_match(f"{first}_{second}", fields, boost=ADJACENT_BOOST).score
+            # where the name is not found (segmented otherwise), its pairs count as before
+            score = score + (np.where(inside[i], 0, bonus) if i in inside else bonus)
         if len(syllables) > 2:  # longer words the query's segmentation finds
             for word in vi.segment(" ".join(syllables)):
                 term = "_".join(w.lower() for w in word)
@@ -427,21 +432,26 @@ def name_spans(syllables: list[str]) -> list[tuple[int, int, list[list[str]]]]:
             for start, end, alternatives in _name_spans(tuple(syllables))]
 
 
-def whole_names(syllables: list[str]) -> list[tuple[int, int, list[list[str]]]]:
-    """Of ``name_spans``, those whose own writing is a whole name written as one term
-    (an abbreviation, a word the segmentation keeps whole, or a two-syllable word),
-    with the writings that are one term too, the query's own first. Pieces of a name
+def whole_names(syllables: list[str], collection: Collection | None = None) -> list[tuple[int, int, list[list[str]]]]:
+    """Of ``name_spans``, those whose own writing is a whole name written as one term,
+    with the writings that are one term too, the query's own first. A writing is one
+    term when it is an abbreviation, a word the segmentation keeps whole, a two-syllable
+    word, or a word that ``collection`` holds ("bảo_hiểm_y_tế"). Pieces of a name
     ("mặt trận", "nhân dân") are words of their own, not names."""
-    return [(start, end, [list(w) for w in writings])
-            for start, end, writings in _whole_names(tuple(syllables))]
+    out = []
+    for start, end, writings in _full_names(tuple(syllables)):
+        one_term = [w for w in writings if _one_term(w) or (collection is not None and collection.holds(w))]
+        if one_term and one_term[0] == writings[0]:
+            out.append((start, end, [list(w) for w in one_term]))
+    return out
 
 
 @functools.lru_cache(maxsize=256)
-def _whole_names(syllables: tuple[str, ...]):
+def _full_names(syllables: tuple[str, ...]):
+    """The spans of ``_name_spans`` that are whole names, with their writings, own first."""
     full = {(start, end) for start, end, _ in vi.expand_abbreviations(list(syllables))}
-    return tuple((start, end, (syllables[start:end],) + tuple(a for a in alternatives if _one_term(a)))
-                 for start, end, alternatives in _name_spans(syllables)
-                 if (start, end) in full and _one_term(syllables[start:end]))
+    return tuple((start, end, (syllables[start:end],) + alternatives)
+                 for start, end, alternatives in _name_spans(syllables) if (start, end) in full)
 
 
 def _one_term(writing: tuple[str, ...]) -> bool:

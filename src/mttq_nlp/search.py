@@ -340,7 +340,7 @@ class Searcher:
         if start or end:
             end_of_day = end + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end else None
             allowed &= collection.date_mask(start, end_of_day)
-        pairs = _adjacent_pairs(tree)
+        pairs = _adjacent_pairs(tree, collection)
         rerank = None
         if pairs:
             def rerank(candidates):
@@ -394,7 +394,7 @@ class Searcher:
         }
 
 
-def _adjacent_pairs(tree) -> list[tuple[tuple[str, ...], ...]]:
+def _adjacent_pairs(tree, collection=None) -> list[tuple[tuple[str, ...], ...]]:
     """Runs of query syllables to look for side by side, folded, in groups whose runs
     count as one: each pair of neighbouring plain words; a whole name and its other
     writings ("ủy ban nhân dân" or "ubnd"); a name's edges with its neighbours in every
@@ -407,7 +407,7 @@ def _adjacent_pairs(tree) -> list[tuple[tuple[str, ...], ...]]:
             syllables = ranking.query_syllables(node.text)
             folded = [vi.fold(s) for s in syllables]
             spans = ranking.name_spans(syllables)
-            whole = {(start, end) for start, end, _ in ranking.whole_names(syllables)}
+            whole = {(start, end) for start, end, _ in ranking.whole_names(syllables, collection)}
             covered = set()  # pairs a name's groups stand for
             for start, end, alternatives in spans:
                 writings = [folded[start:end]] + [[vi.fold(w) for w in a] for a in alternatives]
