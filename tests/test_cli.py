@@ -112,3 +112,11 @@ def test_public_api_is_importable_from_the_package():
 
     for name in mttq_nlp.__all__:
         assert getattr(mttq_nlp, name) is not None, name
+
+
+def test_cli_defaults_are_the_library_defaults():
+    # the CLI keeps its own copy so that other commands do not import Whoosh
+    from mttq_nlp.index import DEFAULT_COMMIT_EVERY
+
+    option = next(p for p in cli.commands["index"].params if p.name == "commit_every")
+    assert option.default == DEFAULT_COMMIT_EVERY

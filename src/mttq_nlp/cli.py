@@ -87,6 +87,7 @@ def cli():
 @click.option("--rebuild", is_flag=True, help="Build a new index from scratch (the old one serves until it is done).")
 @click.option("--retag", is_flag=True, help="Re-apply the topic model to the index; no SOURCES are read.")
 @click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read; commit nothing.")
+# default: index.DEFAULT_COMMIT_EVERY, copied so that other commands do not import Whoosh (a test checks)
 @click.option("--commit-every", default=5000, show_default=True, type=click.IntRange(1),
               help="Commit after this many articles (with several jobs, each worker's segment of this "
                    "many): a killed run keeps what it committed.")
