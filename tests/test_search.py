@@ -103,6 +103,12 @@ NAMES_RANKED = [
      "text": "Ủy ban MTTQ phường lấy ý kiến Nhân dân về đặt tên đường; Nhân dân đồng tình."},
     {"id": "hdnd-title", "title": "HĐND tỉnh họp chuyên đề",
      "text": "HĐND tỉnh họp chuyên đề về đầu tư công."},
+    {"id": "htx-long", "title": "Hợp tác xã rau sạch chia lãi cho thành viên",
+     "text": "Ông là chủ nhiệm hợp tác xã rau sạch của xã, năm nay chia lãi cao."},
+    {"id": "htx-short", "title": "HTX rau sạch mở rộng sản xuất",
+     "text": "HTX rau sạch của xã mở rộng diện tích, thu hút thêm thành viên."},
+    {"id": "htx-scattered", "title": "Xã hợp tác với doanh nghiệp tiêu thụ rau",
+     "text": "Xã hợp tác với doanh nghiệp; hai bên hợp tác lâu dài, xã cam kết vùng trồng."},
 ]
 
 
@@ -144,21 +150,10 @@ def test_a_quoted_name_is_found_in_its_other_writings(names_ranked, query):
         assert [vi.fold(hit.snippet[a:b]).lower() for a, b in hit.highlights] in (["ubnd xa"], ["uy ban nhan dan xa"])
 
 
-COOPERATIVES = [
-    {"id": "htx-long", "title": "Hợp tác xã rau sạch chia lãi cho thành viên",
-     "text": "Ông là chủ nhiệm hợp tác xã rau sạch của xã, năm nay chia lãi cao."},
-    {"id": "htx-short", "title": "HTX rau sạch mở rộng sản xuất",
-     "text": "HTX rau sạch của xã mở rộng diện tích, thu hút thêm thành viên."},
-    {"id": "htx-scattered", "title": "Xã hợp tác với doanh nghiệp tiêu thụ rau",
-     "text": "Xã hợp tác với doanh nghiệp; hai bên hợp tác lâu dài, xã cam kết vùng trồng."},
-]
-
-
 @pytest.mark.parametrize("query", ["hợp tác xã", "hop tac xa", "HỢP TÁC XÃ"])
-def test_a_name_the_documents_hold_as_one_word_counts_as_a_name(tmp_path_factory, query):
+def test_a_name_the_documents_hold_as_one_word_counts_as_a_name(names_ranked, query):
     # "hợp tác xã" is not in the Front dictionary, but the segmenter keeps it whole
-    with _searcher_of(tmp_path_factory, COOPERATIVES) as s:
-        ranked = ids(s, query)
+    ranked = ids(names_ranked, query)
     assert set(ranked[:2]) == {"htx-long", "htx-short"} and ranked[2] == "htx-scattered"
 
 
