@@ -209,6 +209,24 @@ def test_boolean_operators_and_fields(searcher):
     assert set(ids(searcher, "topic:an-sinh")) == {"old-tone", "ban-exact", "covid"}
 
 
+WHOLE_WORDS = [
+    {"id": "both", "title": "Hội nghị phản biện dự thảo ở xã", "text": "Xã tổ chức phản biện dự thảo."},
+    {"id": "syllable", "title": "Xã phản hồi ý kiến cử tri", "text": "Xã phản hồi kiến nghị của cử tri."},
+    {"id": "other", "title": "Biện pháp phòng dịch", "text": "Các biện pháp phòng dịch."},
+    {"id": "body-only", "title": "Tin tức", "text": "Biện pháp giữ vệ sinh."},
+]
+
+
+def test_not_and_title_take_a_whole_word(tmp_path_factory):
+    # "NOT phản biện" excludes the word, not the syllable "phản", and "biện" is not a
+    # word to find; "title:phản biện" looks for both syllables in the title
+    with _searcher_of(tmp_path_factory, WHOLE_WORDS) as s:
+        assert ids(s, "xã NOT phản biện") == ["syllable"]
+        assert ids(s, "xa NOT phan bien") == ["syllable"]
+        assert "body-only" not in ids(s, "title:phản biện")
+        assert ids(s, "title:phản biện")[0] == "both"
+
+
 def test_filters(searcher):
     assert set(ids(searcher, "bàn", since="2020-08-02", until="2020-08-03")) == {"ban-friend", "ban-plain"}
     assert set(ids(searcher, "bàn", topics=["to-chuc"])) == {"ban-plain", "caps"}  # caps: "Ủy ban"

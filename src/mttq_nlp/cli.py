@@ -191,6 +191,7 @@ def search(query, index_dir, topics, sources, since, until, limit, page, facets,
         "phản biện xã hội"        an exact phrase
         ủy ban nhân dân           a name, also found as UBND (and UBND as it)
         bầu cử AND hiệp thương    both; also OR, NOT and (parentheses)
+        bầu cử NOT phản biện      NOT and title: take the next word whole
         title:covid  source:X  topic:bau-cu
     \b
     Examples:

@@ -138,9 +138,33 @@ class _Parser:
             self.i += 1
             if self.peek() in (None, ")", "OR", "AND"):
                 return Words("not")  # a lone NOT is a word
+            if _plain(self.peek()):  # NOT takes a whole word: "NOT phản biện"
+                self.i += 1
+                word = self.next_word(self.tokens[self.i - 1])
+                return Not(Phrase(word) if " " in word else Words(word))
             child = self.unary()
             return Not(child) if child is not None else None
         return self.primary()
+
+    def next_word(self, first: str) -> str:
+        """``first`` and the plain tokens after it that segmentation reads as one word
+        with it ("phản biện", "ủy ban nhân dân"); consumes them."""
+        run = [first]
+        while self.i + len(run) - 1 < len(self.tokens) and len(run) < 8 and _plain(self.tokens[self.i + len(run) - 1]):
+            run.append(self.tokens[self.i + len(run) - 1])
+        if len(run) == 1:
+            return first
+        words = vi.segment(" ".join(run))
+        syllables = len(words[0]) if words else 1
+        taken = [run[0]]
+        counted = len(vi.syllables(run[0])) or 1
+        for token in run[1:]:
+            if counted >= syllables:
+                break
+            taken.append(token)
+            counted += len(vi.syllables(token)) or 1
+        self.i += len(taken) - 1
+        return " ".join(taken)
 
     def primary(self):
         token = self.tokens[self.i]
@@ -170,11 +194,19 @@ class _Parser:
                 return Words(token)
             if name in ("topic", "source"):
                 return Filter(name, value)
-            return Phrase(value, "title") if quoted else Words(value, "title")
+            if quoted:
+                return Phrase(value, "title")
+            return Words(self.next_word(value), "title")  # a whole word: "title:phản biện"
         if token.startswith('"'):
             inner = token.strip('"').strip()
             return Phrase(inner) if inner else None
         return Words(token)
+
+
+def _plain(token: str | None) -> bool:
+    """A token that is a word: not an operator, a bracket, a phrase or a field."""
+    return (token is not None and token not in ("AND", "OR", "NOT", "(", ")")
+            and not token.startswith('"') and not _FIELD.match(token))
 
 
 def _merge_words(items: list) -> list:
