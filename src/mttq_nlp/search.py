@@ -150,8 +150,10 @@ class _Parser:
         """``first`` and the plain tokens after it that segmentation reads as one word
         with it ("phản biện", "ủy ban nhân dân"); consumes them."""
         run = [first]
-        while self.i + len(run) - 1 < len(self.tokens) and len(run) < 8 and _plain(self.tokens[self.i + len(run) - 1]):
-            run.append(self.tokens[self.i + len(run) - 1])
+        ahead = self.i
+        while ahead < len(self.tokens) and len(run) < 8 and _plain(self.tokens[ahead]):
+            run.append(self.tokens[ahead])
+            ahead += 1
         if len(run) == 1:
             return first
         words = vi.segment(" ".join(run))
