@@ -285,3 +285,52 @@ def test_an_article_without_a_body_does_not_upset_ranking(tmp_path):
         result = searcher.search("phản biện xã hội")
     assert {hit.id for hit in result.hits[:2]} == {"pb-1", "title-only"}
     assert all(hit.score == hit.score for hit in result.hits)  # no NaN
+
+
+DATED = [
+    {"id": "2021", "title": "Cử tri đi bầu cử đại biểu Quốc hội", "text": "Ngày bầu cử diễn ra an toàn.",
+     "date": "2021-05-23", "labels": ["bau-cu"]},
+    {"id": "2016", "title": "Hiệp thương lần thứ ba", "text": "Lập danh sách người ứng cử, chuẩn bị bầu cử.",
+     "date": "2016-03-15", "labels": ["bau-cu"]},
+    {"id": "undated", "title": "Tuyên truyền về bầu cử", "text": "Thôn tổ chức tuyên truyền bầu cử."},
+    # "bầu" and "cử" apart, and the newest: every syllable, not the word
+    {"id": "scattered", "title": "Đại hội Hội Nông dân xã", "text": "Đại hội bầu Ban Chấp hành và cử đoàn dự đại hội.",
+     "date": "2026-01-10"},
+    {"id": "ubnd", "title": "UBND xã họp về bầu cử", "text": "UBND xã giao nhiệm vụ chuẩn bị bầu cử.",
+     "date": "2020-12-01"},
+    {"id": "hiep-thuong", "title": "Hội nghị hiệp thương", "text": "Hiệp thương giới thiệu người ứng cử.",
+     "date": "2025-11-02", "labels": ["bau-cu"]},
+]
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory):
+    with _searcher_of(tmp_path_factory, DATED) as s:
+        yield s
+
+
+def test_sort_by_date_lists_the_articles_with_every_word(dated):
+    assert "scattered" in ids(dated, "bầu cử")  # ranked: a missing word is allowed
+    assert ids(dated, "bầu cử", sort="newest") == ["2021", "ubnd", "2016", "undated"]
+    assert ids(dated, "bau cu", sort="oldest") == ["2016", "ubnd", "2021", "undated"]  # undated last both ways
+    result = dated.search("bầu cử", sort="newest", facets=True)
+    assert (result.total, result.sort, sum(result.facets["year"].values())) == (4, "newest", 3)
+
+
+def test_sort_by_date_keeps_names_and_operators(dated):
+    assert ids(dated, "ủy ban nhân dân", sort="newest") == ["ubnd"]  # a name in another writing
+    assert ids(dated, "hiệp thương OR ủy ban nhân dân", sort="newest") == ["hiep-thuong", "ubnd", "2016"]
+    assert ids(dated, "bầu cử NOT hiệp thương", sort="oldest") == ["ubnd", "2021", "undated"]
+    assert ids(dated, "zzz bầu cử", sort="newest") == []
+
+
+def test_filters_alone_list_newest_first(dated):
+    result = dated.search("", topics=["bau-cu"])
+    assert result.sort == "newest"
+    assert [hit.id for hit in result.hits] == ["hiep-thuong", "2021", "2016"]
+    assert [hit.id for hit in dated.search("topic:bau-cu", sort="oldest").hits] == ["2016", "2021", "hiep-thuong"]
+
+
+def test_unknown_sort_is_an_error(dated):
+    with pytest.raises(QueryError, match="--sort 'date' is not one of relevance, newest, oldest"):
+        dated.search("bầu cử", sort="date")

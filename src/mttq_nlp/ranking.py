@@ -12,7 +12,8 @@ A parsed query node evaluates to a ``Match``: a boolean mask over documents, a s
 per document, and per document the number of query words it has, out of
 ``clauses``. Results rank by the number of words present, then by score: an article
 with every word of the query comes before one missing a word, and one missing a word
-is still found.
+is still found. Sorted by date instead, results are the articles that satisfy the
+query as written (``Match.strict``: every word, as if joined by AND).
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ class Match:
     score: np.ndarray  # float per document
     matched: np.ndarray  # query words present, per document
     clauses: int  # query words in all
+    strict: np.ndarray | None = None  # satisfies the query with every word required (None: mask)
+
+    @property
+    def required(self) -> np.ndarray:
+        return self.mask if self.strict is None else self.strict
 
 
 class Collection:
@@ -73,6 +79,7 @@ class Collection:
         self._cached = 0
         self._lock = threading.Lock()  # the web server shares one searcher between threads
         self._values: dict[str, tuple[list[str], np.ndarray]] = {}
+        self._date_order: np.ndarray | None = None
 
     # -- postings --------------------------------------------------------------------
 
@@ -251,6 +258,20 @@ class Collection:
         mask[docs] = True
         return mask
 
+    def date_order(self) -> np.ndarray:
+        """Per document, the rank of its date among the index's dates, earliest 0
+        (-1 for undated): sorts documents by date."""
+        order = self._date_order
+        if order is None:
+            # a date field's full-precision terms sort as its dates do
+            field = self.searcher.schema["date"]
+            order = np.full(self.size, -1, dtype=np.int64)
+            for i, term in enumerate(field.sortable_terms(self.reader, "date")):
+                ids = np.fromiter(self.reader.postings("date", term).all_ids(), dtype=np.int64)
+                order[ids] = i
+            self._date_order = order
+        return order
+
     def facet_counts(self, field: str, mask: np.ndarray) -> dict[str, int]:
         terms, table = self.values(field)
         selected = table[mask]
@@ -277,13 +298,15 @@ def field_lengths(leaf, field: str) -> np.ndarray:
 
 # --- evaluating a parsed query ---------------------------------------------------------
 
-def evaluate(collection: Collection, node, words_node, phrase_node, not_node, group_node) -> Match | None:
+def evaluate(collection: Collection, node, words_node, phrase_node, not_node, group_node,
+             strict: bool = False) -> Match | None:
     """A ``Match`` for a parsed query node (the node classes are passed in by
-    ``search.py``, which defines them). None for a node that matches nothing to rank."""
+    ``search.py``, which defines them). None for a node that matches nothing to rank.
+    ``strict``: also find the documents that hold every word whole (``Match.strict``)."""
 
     def walk(node):
         if isinstance(node, words_node):
-            return words(collection, node.text, (node.field,) if node.field else FIELDS)
+            return words(collection, node.text, (node.field,) if node.field else FIELDS, strict=strict)
         if isinstance(node, phrase_node):
             syllables = query_syllables(node.text)
             if not syllables:
@@ -302,18 +325,22 @@ def evaluate(collection: Collection, node, words_node, phrase_node, not_node, gr
                     mask = np.logical_and.reduce([m.mask for m in positives])
                 else:
                     mask = np.logical_or.reduce([m.mask for m in positives])
+                combine = np.logical_or if node.op == "OR" else np.logical_and
+                required = combine.reduce([m.required for m in positives])
                 score = np.sum([m.score for m in positives], axis=0)
                 matched = np.sum([m.matched for m in positives], axis=0)
                 clauses = sum(m.clauses for m in positives)
             elif negatives:  # only NOT ...: everything else
                 mask = collection.live.copy()
+                required = mask
                 score = np.zeros(collection.size, dtype=np.float32)
                 matched, clauses = np.zeros(collection.size, dtype=np.int32), 0
             else:
                 return None
             for negative in negatives:
                 mask = mask & ~negative.mask
-            return Match(mask, score, matched, clauses)
+                required = required & ~negative.mask
+            return Match(mask, score, matched, clauses, required)
         if isinstance(node, not_node):  # a NOT on its own
             inner = walk(node.child)
             if inner is None:
@@ -349,11 +376,14 @@ def phrase_writings(syllables: list[str]) -> list[list[str]]:
     return writings
 
 
-def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) -> Match | None:
+def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True, strict: bool = False) -> Match | None:
     """Plain words: one clause a syllable, which another writing of its span also
     satisfies (``mttq`` for each of ``mặt trận``); two syllables side by side in the
     query score more where the document has them as one word, and a name (``ủy ban
-    nhân dân``) where the document has it in any writing (``UBND``)."""
+    nhân dân``) where the document has it in any writing (``UBND``).
+
+    ``strict``: ``Match.strict`` is the documents with every word of the query, each
+    word's syllables side by side in some writing ("bầu cử", not "bầu ... cử")."""
     syllables = query_syllables(text)
     if not syllables:
         return None
@@ -385,6 +415,12 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
             mask = clauses[j].mask | written
             clauses[j] = Match(mask, np.zeros(0), mask.astype(np.int32), 1)
     mask = np.logical_or.reduce([c.mask for c in clauses])
+    required = None
+    if strict:
+        required = np.logical_and.reduce([c.mask for c in clauses])  # every syllable, in some writing
+        for writings in query_words(syllables, collection):
+            if any(len(w) > 1 for w in writings):
+                required &= collection.phrase_mask(writings, fields)
     if pairs:
         # a whole name in any writing, instead of the pairs inside it: "Ủy ban MTTQ ...
         # nhân dân" is not "ủy ban nhân dân", "UBND" is
@@ -406,7 +442,29 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True) 
                 if len(word) > 2 and vi.fold(term) not in named:
                     score = score + collection.term_match(term, fields).score
     matched = np.sum([c.matched for c in clauses], axis=0)
-    return Match(mask, np.where(mask, score, 0).astype(np.float32), matched, len(clauses))
+    return Match(mask, np.where(mask, score, 0).astype(np.float32), matched, len(clauses), required)
+
+
+LONGEST_WORD = 4  # syllables
+
+
+def query_words(syllables: list[str], collection: Collection) -> list[list[list[str]]]:
+    """The words of a query, each with its writings: a name or abbreviation with its
+    other writings, else the longest run of syllables that the collection holds as one
+    word (with or without marks: "bau cu" is "bầu cử"), else a syllable."""
+    out = []
+    position = 0
+    for start, end, alternatives in name_spans(syllables) + [(len(syllables), len(syllables), [])]:
+        i = position
+        while i < start:
+            j = next((j for j in range(min(start, i + LONGEST_WORD), i + 1, -1) if collection.holds(syllables[i:j])),
+                     i + 1)
+            out.append([syllables[i:j]])
+            i = j
+        if end > start:
+            out.append([syllables[start:end]] + alternatives)
+        position = end
+    return out
 
 
 @functools.lru_cache(maxsize=256)
@@ -462,13 +520,17 @@ RERANK = 50  # how many of the best candidates the adjacency check looks at
 LEAD_CHARS = 600  # of the text, the adjacency check reads the lead
 
 
-def rank(match: Match, allowed: np.ndarray, start: int, stop: int, rerank=None):
+def rank(match: Match, allowed: np.ndarray, start: int, stop: int, rerank=None, first=None):
     """Document numbers and scores of ranks [start, stop), the final mask and its size.
 
     Order: more query words present first, then higher score, then index order.
     ``rerank(docs) -> bonus`` may add to the scores of the best ``RERANK`` candidates
-    (at least ``stop``) before the page is cut."""
-    mask = match.mask & allowed
+    (at least ``stop``) before the page is cut.
+
+    ``first``, a number per document (``Collection.date_order``), sorts by it instead,
+    highest first, over the documents that satisfy the query strictly; relevance
+    only breaks its ties."""
+    mask = (match.mask if first is None else match.required) & allowed
     docs = np.flatnonzero(mask)
     total = len(docs)
     if not total or start >= total:
@@ -476,6 +538,9 @@ def rank(match: Match, allowed: np.ndarray, start: int, stop: int, rerank=None):
     scores = match.score[docs].astype(np.float64)
     # one sortable key: words present dominate, then the score
     key = match.matched[docs].astype(np.float64) * 1e9 + scores
+    if first is not None:
+        chosen = np.lexsort((docs, -key, -first[docs]))[start:min(stop, total)]
+        return docs[chosen], mask, total, scores[chosen]
     depth = min(total, max(stop, RERANK) if rerank else stop)
     top = np.argpartition(-key, depth - 1)[:depth] if depth < total else np.arange(total)
     if rerank is not None:

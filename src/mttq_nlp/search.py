@@ -32,6 +32,7 @@ from .index import open_index, source_key
 __all__ = ["Hit", "SearchResult", "Searcher", "parse_query", "search"]
 
 MAX_QUERY_CHARS = 1000  # longer queries are cut: no one types more, and cost grows with length
+SORTS = ("relevance", "newest", "oldest")
 # --- parsing -----------------------------------------------------------------------
 
 @dataclass
@@ -256,6 +257,7 @@ class SearchResult:
     limit: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] | None = None
+    sort: str = "relevance"
 
     def to_dict(self) -> dict:
         return {
@@ -263,6 +265,7 @@ class SearchResult:
             "total": self.total,
             "page": self.page,
             "limit": self.limit,
+            "sort": self.sort,
             "hits": [hit.to_dict() for hit in self.hits],
             "facets": self.facets,
         }
@@ -348,9 +351,15 @@ class Searcher:
         limit: int = 10,
         page: int = 1,
         facets: bool = False,
+        sort: str = "relevance",
     ) -> SearchResult:
+        """One page of results. ``sort``: "relevance" (the default), or "newest" or
+        "oldest" first among the articles that hold every word of the query (undated
+        ones last). A query of filters alone lists its articles newest first."""
         if limit < 1 or page < 1:
             raise QueryError("--limit and --page must be 1 or more.")
+        if sort not in SORTS:
+            raise QueryError(f"--sort {sort!r} is not one of {', '.join(SORTS)}.")
         start, end = parse_date(since, "--since"), parse_date(until, "--until")
         if start and end and start > end:
             raise QueryError(f"--since {since} is after --until {until}.")
@@ -359,13 +368,15 @@ class Searcher:
         filters = _filters(tree)
         topics = list(topics) + [f.value for f in filters if f.field == "topic"]
         sources = list(sources) + [f.value for f in filters if f.field == "source"]
-        match = ranking.evaluate(collection, tree, Words, Phrase, Not, Group)
+        match = ranking.evaluate(collection, tree, Words, Phrase, Not, Group, strict=sort != "relevance")
         if match is None:
             if not (topics or sources or start or end):
-                return SearchResult(query, 0, page, limit, [], _empty_facets() if facets else None)
-            # filters alone: every article that passes them, newest... in index order
+                return SearchResult(query, 0, page, limit, [], _empty_facets() if facets else None, sort)
+            # filters alone: every article that passes them; nothing to rank by but dates
             zeros = np.zeros(collection.size, dtype=np.float32)
             match = ranking.Match(collection.live.copy(), zeros, np.zeros(collection.size, np.int32), 0)
+            if sort == "relevance":
+                sort = "newest"
         allowed = collection.live.copy()
         if topics:
             allowed &= np.logical_or.reduce([collection.mask_of("topics", t.strip().lower()) for t in topics])
@@ -374,13 +385,18 @@ class Searcher:
         if start or end:
             end_of_day = end + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end else None
             allowed &= collection.date_mask(start, end_of_day)
-        pairs = _adjacent_pairs(tree, collection)
-        rerank = None
-        if pairs:
-            def rerank(candidates):
-                leads = collection.leads(candidates, self.searcher.stored_fields)
-                return ranking.adjacency_bonus(collection, pairs, leads)
-        docs, mask, total, scores = ranking.rank(match, allowed, (page - 1) * limit, page * limit, rerank)
+        rerank = first = None
+        if sort == "relevance":
+            pairs = _adjacent_pairs(tree, collection)
+            if pairs:
+                def rerank(candidates):
+                    leads = collection.leads(candidates, self.searcher.stored_fields)
+                    return ranking.adjacency_bonus(collection, pairs, leads)
+        else:
+            order = collection.date_order()
+            # undated articles last either way
+            first = order if sort == "newest" else np.where(order >= 0, -order, -len(order) - 1)
+        docs, mask, total, scores = ranking.rank(match, allowed, (page - 1) * limit, page * limit, rerank, first)
         snippet_terms = _snippet_terms(tree)
         hits = [self._hit(int(d), float(sc), snippet_terms) for d, sc in zip(docs, scores)]
         facet_counts = None
@@ -389,7 +405,7 @@ class Searcher:
                 name: collection.facet_counts(field, mask)
                 for name, field in (("topic", "topics"), ("source", "source"), ("year", "year"))
             }
-        return SearchResult(query, total, page, limit, hits, facet_counts)
+        return SearchResult(query, total, page, limit, hits, facet_counts, sort)
 
     def _hit(self, docnum: int, score: float, snippet_terms) -> Hit:
         stored = self.searcher.stored_fields(docnum)
