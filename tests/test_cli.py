@@ -35,7 +35,7 @@ def test_search_json_and_jsonl(index_dir):
     result = run("search", "bàn", "--index-dir", index_dir, "--json", "--facets")
     data = json.loads(result.output)
     assert data["query"] == "bàn" and data["total"] == len(data["hits"])
-    assert set(data) == {"query", "total", "page", "limit", "hits", "facets"}
+    assert set(data) == {"query", "total", "page", "limit", "sort", "hits", "facets"}
     assert {"id", "score", "title", "date", "source", "url", "topics", "snippet"} <= set(data["hits"][0])
     assert set(data["facets"]) == {"topic", "source", "year"}
 
@@ -105,6 +105,24 @@ def test_errors_are_messages_not_tracebacks(args, message, index_dir):
 def test_usage_errors_exit_2(index_dir):
     assert run("search", "--index-dir", index_dir).exit_code == 2
     assert run("search", "x", "--json", "--jsonl", "--index-dir", index_dir).exit_code == 2
+    assert run("search", "x", "--sort", "date", "--index-dir", index_dir).exit_code == 2
+
+
+def test_search_sorted_by_date(index_dir):
+    dates = [hit["date"] for hit in json.loads(run("search", "bàn", "--sort", "newest", "--json",
+                                                     "--index-dir", index_dir).output)["hits"]]
+    assert len(dates) > 2 and dates == sorted(dates, reverse=True)
+    result = run("search", "bàn", "--sort", "oldest", "--index-dir", index_dir)
+    assert "oldest first):" in result.output
+    result = run("search", "bàn zzzq", "--sort", "oldest", "--index-dir", index_dir)
+    assert "No article holds every word of 'bàn zzzq'; without --sort" in result.output
+
+
+def test_search_with_filters_alone(index_dir):
+    result = run("search", "--topic", "an-sinh", "--index-dir", index_dir)
+    assert result.exit_code == 0
+    assert "3 results (showing 1-3, newest first):" in result.output
+    assert result.output.index("2021-06-10") < result.output.index("2020-08-01") < result.output.index("2018-05-20")
 
 
 def test_public_api_is_importable_from_the_package():

@@ -176,13 +176,15 @@ def _load_model_for_index(model_dir, quiet):
 @click.option("--until", help="Only articles dated on or before this day (YYYY-MM-DD).")
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1), help="Page of hits.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True,
+              help="Order of the hits. newest/oldest list the articles with every word of the query by date.")
 @click.option("--facets", is_flag=True, help="Count the results by topic, source and year.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: {query, total, hits, facets}.")
 @click.option("--jsonl", "as_jsonl", is_flag=True, help="One JSON hit a line (with --queries: one result a line).")
 @click.option("--queries", type=click.File("r", encoding="utf-8-sig"),
               help="Batch mode: read one query a line from FILE ('-' for stdin).")
 @friendly_errors
-def search(query, index_dir, topics, sources, since, until, limit, page, facets, as_json, as_jsonl, queries):
+def search(query, index_dir, topics, sources, since, until, limit, page, sort, facets, as_json, as_jsonl, queries):
     """Search the index, accent- and tone-mark-insensitively.
 
     \b
@@ -197,15 +199,22 @@ def search(query, index_dir, topics, sources, since, until, limit, page, facets,
     Examples:
         mttq-nlp search "phan bien"            # no diacritics needed
         mttq-nlp search MTTQ --topic an-sinh --since 2020-01-01 --facets
+        mttq-nlp search "bầu cử" --sort newest     # the latest articles with both words
+        mttq-nlp search --topic bau-cu            # filters alone: newest first
         mttq-nlp search --queries queries.txt --jsonl
     """
     from .search import Searcher
 
     if as_json and as_jsonl:
         raise click.UsageError("Use --json or --jsonl, not both.")
-    if (query is None) == (queries is None):
-        raise click.UsageError("Give a QUERY or --queries FILE (one of them).")
-    options = dict(topics=topics, sources=sources, since=since, until=until, limit=limit, page=page, facets=facets)
+    if query is not None and queries is not None:
+        raise click.UsageError("Give a QUERY or --queries FILE, not both.")
+    if query is None and queries is None:
+        if not (topics or sources or since or until):
+            raise click.UsageError("Give a QUERY, a filter (--topic, --source, --since, --until) or --queries FILE.")
+        query = ""
+    options = dict(topics=topics, sources=sources, since=since, until=until, limit=limit, page=page, sort=sort,
+                   facets=facets)
     with Searcher(index_dir) as searcher:
         if queries is not None:
             for line in queries:
@@ -242,12 +251,19 @@ def _highlighted(snippet: str, spans) -> str:
 def _print_human(result) -> None:
     first = (result.page - 1) * result.limit + 1
     if not result.hits:
-        click.echo(f"No results for {result.query!r}." if result.total == 0 else
-                   f"No results on page {result.page} ({result.total} in all).")
+        if result.total:
+            click.echo(f"No results on page {result.page} ({result.total} in all).")
+        elif result.sort != "relevance" and result.query.strip():
+            click.echo(f"No article holds every word of {result.query!r}; without --sort, the articles"
+                       " that hold some of them are listed.")
+        else:
+            click.echo(f"No results for {result.query!r}.")
     else:
         last = first + len(result.hits) - 1
-        click.echo(f"{result.total} result{'s' if result.total != 1 else ''} for {result.query!r}"
-                   f" (showing {first}-{last}):\n")
+        order = "" if result.sort == "relevance" else f", {result.sort} first"
+        about = f" for {result.query!r}" if result.query.strip() else ""
+        click.echo(f"{result.total} result{'s' if result.total != 1 else ''}{about}"
+                   f" (showing {first}-{last}{order}):\n")
     for rank, hit in enumerate(result.hits, first):
         click.echo(f"{rank:>3}. " + click.style(hit.title or "(no title)", bold=True))
         meta = [hit.date or "undated", hit.source or "no source"]
