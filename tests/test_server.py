@@ -83,7 +83,7 @@ def test_search_accent_insensitive_same_fields_as_search_json(client, web_index)
     assert data["hits"][0]["id"] == "pb-1"
     with Searcher(web_index) as searcher:
         assert data == searcher.search("phan bien").to_dict()
-    assert set(data) == {"query", "total", "page", "limit", "hits", "facets"}
+    assert set(data) == {"query", "total", "page", "limit", "sort", "hits", "facets"}
     assert set(data["hits"][0]) == {"id", "score", "title", "date", "source", "url", "topics", "snippet", "highlights"}
 
 
@@ -351,6 +351,31 @@ def test_search_page_pagination(client, monkeypatch):
     assert 'rel="next" href="/?q=ban&amp;page=3"' in html
     assert '<span class="current" aria-current="page">2</span>' in html
     assert "(từ 3 đến 4)" in html
+
+
+def test_search_sorted_by_date(client):
+    data = client.get("/api/search", params={"q": "ban", "sort": "newest"}).json()
+    dates = [hit["date"] for hit in data["hits"]]
+    assert data["sort"] == "newest" and len(dates) > 2 and dates == sorted(dates, reverse=True)
+    response = client.get("/api/search", params={"q": "ban", "sort": "date"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("sort: Input should be 'relevance', 'newest' or 'oldest'")
+
+
+def test_search_page_sort_links(client, monkeypatch):
+    monkeypatch.setattr(server, "PAGE_SIZE", 2)
+    html = client.get("/", params={"q": "ban", "page": "2"}).text
+    assert '<strong aria-current="true">phù hợp nhất</strong>' in html
+    assert '<a href="/?q=ban&amp;sort=newest">mới nhất</a>' in html  # back to page 1
+    html = client.get("/", params={"q": "ban", "sort": "oldest"}).text
+    assert '<strong aria-current="true">cũ nhất</strong>' in html
+    assert '<input type="hidden" name="sort" value="oldest">' in html  # a new query keeps the order
+    assert 'rel="next" href="/?q=ban&amp;sort=oldest&amp;page=2"' in html
+    # filters alone: no relevance to rank by; an unknown order falls back
+    html = client.get("/", params={"topic": "an-sinh", "sort": "sideways"}).text
+    assert '<strong aria-current="true">mới nhất</strong>' in html and "phù hợp nhất" not in html
+    html = client.get("/", params={"q": "ban zzzq", "sort": "newest"}).text
+    assert "Không bài nào có đủ mọi từ." in html
 
 
 def test_search_page_bad_date_is_400_in_vietnamese(client):

@@ -8,7 +8,7 @@ site works offline.
 
 Endpoints (OpenAPI description at ``/openapi.json``, readable at ``/docs``)::
 
-    GET  /                     search page (q, topic, source, since, until, page)
+    GET  /                     search page (q, topic, source, since, until, sort, page)
     GET  /articles/{id}        an article: full text, metadata, topic scores
     GET  /classify, POST       classify a pasted text
     GET  /api/search           the fields of ``mttq-nlp search --json``
@@ -30,7 +30,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -43,7 +43,7 @@ from pydantic import BaseModel, Field
 
 from . import __version__
 from .errors import IndexLockedError, IndexMissingError, ModelError, MttqError, QueryError
-from .search import MAX_QUERY_CHARS, Searcher
+from .search import MAX_QUERY_CHARS, SORTS, Searcher
 from .topics import TOPICS
 
 __all__ = ["WebState", "classify_text", "create_app", "serve"]
@@ -180,6 +180,7 @@ class SearchForm:
     since: str = ""
     until: str = ""
     page: int = 1
+    sort: str = "relevance"
 
     @property
     def active(self) -> bool:
@@ -187,11 +188,11 @@ class SearchForm:
 
     def params(self, **changes) -> list[tuple[str, str]]:
         values = {"q": self.q, "topic": self.topics, "source": self.sources, "since": self.since,
-                  "until": self.until, "page": self.page, **changes}
+                  "until": self.until, "sort": self.sort, "page": self.page, **changes}
         out: list[tuple[str, str]] = []
-        for name in ("q", "topic", "source", "since", "until", "page"):
+        for name in ("q", "topic", "source", "since", "until", "sort", "page"):
             value = values[name]
-            if name == "page" and value == 1:
+            if (name, value) in (("page", 1), ("sort", "relevance")):
                 continue
             for item in value if isinstance(value, list) else [value]:
                 if item not in ("", None):
@@ -350,11 +351,13 @@ def create_app(index_dir=None, model_dir=None) -> FastAPI:
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
         facets: Annotated[bool, Query(description="Count results by topic, source and year")] = False,
+        sort: Annotated[Literal["relevance", "newest", "oldest"],
+                        Query(description="newest/oldest: the articles with every word, by date")] = "relevance",
     ) -> dict:
         """Ranked, accent-insensitive search: the fields of `mttq-nlp search --json`
-        (`query, total, page, limit, hits, facets`)."""
+        (`query, total, page, limit, sort, hits, facets`)."""
         result = state.searcher().search(q, topics=topic, sources=source, since=since, until=until,
-                                         limit=limit, page=page, facets=facets)
+                                         limit=limit, page=page, facets=facets, sort=sort)
         return result.to_dict()
 
     @app.get("/api/articles/{article_id}", tags=["api"],
@@ -387,16 +390,18 @@ def create_app(index_dir=None, model_dir=None) -> FastAPI:
         source: Annotated[list[str], Query()] = [],
         since: str = "",
         until: str = "",
+        sort: str = "relevance",
         page: str = "1",
     ):
         form = SearchForm(q[:MAX_QUERY_CHARS], topic[:MAX_FILTERS], source[:MAX_FILTERS],
-                          since.strip(), until.strip(), _clamp_page(page))
+                          since.strip(), until.strip(), _clamp_page(page), sort if sort in SORTS else "relevance")
         searcher = state.searcher()
         result, error = None, None
         if form.active:
             try:
                 result = searcher.search(form.q, topics=form.topics, sources=form.sources, since=form.since or None,
-                                         until=form.until or None, limit=PAGE_SIZE, page=form.page, facets=True)
+                                         until=form.until or None, limit=PAGE_SIZE, page=form.page, facets=True,
+                                         sort=form.sort)
             except QueryError as problem:
                 error = _vietnamese_query_error(str(problem))
         pages = 0
