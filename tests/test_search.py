@@ -157,6 +157,26 @@ def test_a_name_the_documents_hold_as_one_word_counts_as_a_name(names_ranked, qu
     assert set(ranked[:2]) == {"htx-long", "htx-short"} and ranked[2] == "htx-scattered"
 
 
+def test_an_abbreviation_finds_its_long_form_side_by_side_not_scattered(names_ranked):
+    assert set(ids(names_ranked, "HTX")) == {"htx-long", "htx-short"}  # not "hợp tác ... xã"
+
+
+LONG_FORMS_SPLIT = [
+    # the segmenter splits "Ban Chỉ đạo" ("Ban", "Chỉ_đạo"); its syllables still stand side by side
+    {"id": "bcd-long", "title": "Ban Chỉ đạo phòng chống thiên tai huyện họp",
+     "text": "Ban Chỉ đạo phòng chống thiên tai huyện họp triển khai phương án."},
+    {"id": "bcd-short", "title": "BCĐ huyện kiểm tra đê điều", "text": "BCĐ huyện kiểm tra đê điều trước mùa mưa."},
+    {"id": "bcd-scattered", "title": "Ban tổ chức chỉ rõ yêu cầu",
+     "text": "Ban tổ chức chỉ rõ yêu cầu; lãnh đạo huyện đồng ý."},
+]
+
+
+def test_an_abbreviation_finds_a_long_form_the_segmenter_splits(tmp_path_factory):
+    with _searcher_of(tmp_path_factory, LONG_FORMS_SPLIT) as s:
+        assert set(ids(s, "BCĐ")) == {"bcd-long", "bcd-short"}
+        assert set(ids(s, "bcd")) == {"bcd-long", "bcd-short"}
+
+
 PHRASE_PLACES = [
     {"id": "scattered-title", "title": "Xã hội hóa nguồn lực, phản biện chính sách",
      "text": "Hội nghị bàn về xã hội hóa. Mặt trận tổ chức phản biện xã hội dự thảo đề án xã hội hóa "

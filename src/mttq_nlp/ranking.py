@@ -398,12 +398,15 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True, 
         best = np.zeros(len(score), dtype=np.float32)
         for alternative in alternatives:
             parts = [collection.term_match(w, fields) for w in alternative]
-            # a long form is a name: it counts where the documents' segmentation has its
-            # words ("ủy_ban_nhân_dân"), not where its syllables are scattered about
+            # a long form is a name: it counts where its syllables stand side by side,
+            # not where they are scattered about ("bảo ... hiểm ... y tế" is not BHYT);
+            # the segmentation keeps the dictionary's names as one word ("ủy_ban_nhân_dân")
             if vi.kept_whole(tuple(alternative)):
                 alt_mask = collection.term_match("_".join(alternative), fields).mask
+            elif len(alternative) > 1:
+                alt_mask = collection.phrase_mask([alternative], fields)
             else:
-                alt_mask = np.logical_and.reduce([p.mask for p in parts])
+                alt_mask = parts[0].mask
             written |= alt_mask
             # and it weighs no more than the span it stands for: the four syllables of
             # "mặt trận tổ quốc" count as one for the query "mttq"
