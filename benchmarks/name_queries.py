@@ -2,11 +2,12 @@
 """Name queries on the sample corpus: do the top 10 hold the name?
 
 For every entry of the abbreviation table (``src/mttq_nlp/data/abbreviations.tsv``),
-the long form is searched as written and without diacritics. A hit is relevant when
+the long form is searched as written and without diacritics, and so is the
+abbreviation itself. A hit is relevant when
 its title or text holds the name in some writing: the long form, the abbreviation, or
 a mix of both that reads as the long form ("Ủy ban MTTQ" for "Ủy ban Mặt trận Tổ
 quốc"), compared folded, on whole syllables. Prints Markdown: P@10 per query (queries
-with no hits are left out), how many articles hold the name, and the mean.
+with no hits are left out), how many articles hold the name, and the means.
 
     python benchmarks/name_queries.py                    # indexes corpus/ in a temporary folder
     python benchmarks/name_queries.py --index-dir DIR    # an index of corpus/ built before
@@ -68,29 +69,31 @@ def _report(argv):
             index_dir = Path(scratch) / "index"
             print(f"indexing {args.corpus} ...", file=sys.stderr)
             index_corpus([args.corpus], index_dir, model=None)
-        rows = []
+        rows, short_rows = [], []
         with Searcher(index_dir) as searcher:
             for short, long in vi.abbreviations().items():
                 forms = writings(short, long)
-                for query in (long, vi.fold(long)):
+                held = sum(any(form in text for form in forms) for text in documents.values())
+                for query, found in ((long, rows), (vi.fold(long), rows), (short, short_rows)):
                     hits = searcher.search(query, limit=10).hits
                     if hits:
                         relevant = sum(any(form in documents[hit.id] for form in forms) for hit in hits)
-                        held = sum(any(form in text for form in forms) for text in documents.values())
-                        rows.append((query, relevant / len(hits), len(hits), held))
+                        found.append((query, relevant / len(hits), len(hits), held))
 
     print("# Name queries on the sample corpus\n")
-    print(f"Each long form of the abbreviation table searched as written and without diacritics over "
-          f"{len(documents)} articles of `{args.corpus.name}/`; a hit is relevant when it holds the name in "
-          "some writing (long form, abbreviation, or a mix such as \"Ủy ban MTTQ\").\n")
-    print("| query | P@10 | hits | articles with the name |")
-    print("|---|---:|---:|---:|")
-    for query, precision, hits, held in rows:
-        print(f"| {query} | {precision:.1f} | {hits} | {held} |")
-    mean = sum(row[1] for row in rows) / len(rows)
-    perfect = sum(row[1] == 1 for row in rows)
-    print(f"\n{len(rows)} queries: mean P@10 {mean:.3f}; all ten relevant for {perfect}.")
-    print("\nReproduce: `python benchmarks/name_queries.py --output benchmarks/results/name-queries.md`.")
+    print(f"Each long form of the abbreviation table searched as written and without diacritics, and each "
+          f"abbreviation, over {len(documents)} articles of `{args.corpus.name}/`; a hit is relevant when it holds "
+          "the name in some writing (long form, abbreviation, or a mix such as \"Ủy ban MTTQ\").\n")
+    for heading, table in (("Long forms", rows), ("Abbreviations", short_rows)):
+        print(f"## {heading}\n")
+        print("| query | P@10 | hits | articles with the name |")
+        print("|---|---:|---:|---:|")
+        for query, precision, hits, held in table:
+            print(f"| {query} | {precision:.1f} | {hits} | {held} |")
+        mean = sum(row[1] for row in table) / len(table)
+        perfect = sum(row[1] == 1 for row in table)
+        print(f"\n{len(table)} queries: mean P@10 {mean:.3f}; all ten relevant for {perfect}.\n")
+    print("Reproduce: `python benchmarks/name_queries.py --output benchmarks/results/name-queries.md`.")
     return args
 
 

@@ -177,6 +177,22 @@ def test_an_abbreviation_finds_a_long_form_the_segmenter_splits(tmp_path_factory
         assert set(ids(s, "bcd")) == {"bcd-long", "bcd-short"}
 
 
+SPLIT_NAMES = [
+    # the segmenter splits "Liên đoàn Lao động" ("Liên_đoàn Lao_động" or other ways)
+    {"id": "ldld-long", "title": "Công đoàn cơ sở ra mắt", "text": "Liên đoàn Lao động huyện thăm công nhân."},
+    {"id": "ldld-short", "title": "LĐLĐ tỉnh trao quà", "text": "LĐLĐ tỉnh trao quà Tết cho công nhân."},
+    {"id": "ldld-scattered", "title": "Đoàn công tác động viên người lao động",
+     "text": "Đoàn công tác liên tục động viên người lao động; liên hoan cuối năm."},
+]
+
+
+@pytest.mark.parametrize("query", ["liên đoàn lao động", "LIÊN ĐOÀN LAO ĐỘNG", "lien doan lao dong"])
+def test_a_name_the_segmenter_splits_ranks_above_its_scattered_syllables(tmp_path_factory, query):
+    with _searcher_of(tmp_path_factory, SPLIT_NAMES) as s:
+        ranked = ids(s, query)
+    assert set(ranked[:2]) == {"ldld-long", "ldld-short"} and ranked[2] == "ldld-scattered"
+
+
 PHRASE_PLACES = [
     {"id": "scattered-title", "title": "Xã hội hóa nguồn lực, phản biện chính sách",
      "text": "Hội nghị bàn về xã hội hóa. Mặt trận tổ chức phản biện xã hội dự thảo đề án xã hội hóa "

@@ -392,7 +392,8 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True, 
     score = np.sum(syllable_scores, axis=0)
     spans = name_spans(syllables)
     # names of two syllables or more, in any writing, are one more clause (below)
-    names = [name for name in whole_names(syllables, collection) if name[1] - name[0] > 1] if pairs else []
+    names = [name for name in whole_names(syllables) if name[1] - name[0] > 1] if pairs else []
+    split = split_names(syllables) if pairs else []
     for start, end, alternatives in spans:
         written = np.zeros(len(score), dtype=bool)
         best = np.zeros(len(score), dtype=np.float32)
@@ -435,6 +436,17 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True, 
             score = score - scattered * (1 - 1 / (end - start)) + clauses[-1].score
             inside.update((i, clauses[-1].mask) for i in range(start, end - 1))
             named.add(vi.fold("_".join(syllables[start:end])))
+        for start, end, writings in split:
+            # a name the segmentation splits ("Liên đoàn Lao_động"): found where its
+            # syllables stand side by side, or where a one-term writing (LĐLĐ) is
+            terms = [w for w in writings if _one_term(tuple(w))]
+            found = collection.phrase_mask([w for w in writings if w not in terms], fields)
+            named_docs = collection.name_match(terms, fields) if terms else None
+            if named_docs is not None:
+                found |= named_docs.mask
+            name_score = named_docs.score if named_docs is not None else np.zeros(len(score), dtype=np.float32)
+            clauses.append(Match(found, name_score, found.astype(np.int32), 1))
+            score = score + name_score
         for i, (first, second) in enumerate(zip(syllables, syllables[1:])):
             bonus = collection.term_match(f"{first}_{second}", fields, boost=ADJACENT_BOOST).score
             # where the name is not found (segmented otherwise), its pairs count as before
@@ -493,18 +505,26 @@ def name_spans(syllables: list[str]) -> list[tuple[int, int, list[list[str]]]]:
             for start, end, alternatives in _name_spans(tuple(syllables))]
 
 
-def whole_names(syllables: list[str], collection: Collection | None = None) -> list[tuple[int, int, list[list[str]]]]:
+def whole_names(syllables: list[str]) -> list[tuple[int, int, list[list[str]]]]:
     """Of ``name_spans``, those whose own writing is a whole name written as one term,
     with the writings that are one term too, the query's own first. A writing is one
-    term when it is an abbreviation, a word the segmentation keeps whole, a two-syllable
-    word, or a word that ``collection`` holds ("bảo_hiểm_y_tế"). Pieces of a name
-    ("mặt trận", "nhân dân") are words of their own, not names."""
+    term when it is an abbreviation, a word the segmentation keeps whole, or a
+    two-syllable word. Pieces of a name ("mặt trận", "nhân dân") are words of their
+    own, not names."""
     out = []
     for start, end, writings in _full_names(tuple(syllables)):
-        one_term = [w for w in writings if _one_term(w) or (collection is not None and collection.holds(w))]
+        one_term = [w for w in writings if _one_term(w)]
         if one_term and one_term[0] == writings[0]:
             out.append((start, end, [list(w) for w in one_term]))
     return out
+
+
+def split_names(syllables: list[str]) -> list[tuple[int, int, list[list[str]]]]:
+    """Of ``name_spans``, the whole names whose own writing is not one term: three
+    syllables or more that the segmentation may split ("liên đoàn lao động"), with
+    all their writings, the query's own first."""
+    return [(start, end, [list(w) for w in writings]) for start, end, writings in _full_names(tuple(syllables))
+            if not _one_term(writings[0])]
 
 
 @functools.lru_cache(maxsize=256)

@@ -387,7 +387,7 @@ class Searcher:
             allowed &= collection.date_mask(start, end_of_day)
         rerank = first = None
         if sort == "relevance":
-            pairs = _adjacent_pairs(tree, collection)
+            pairs = _adjacent_pairs(tree)
             if pairs:
                 def rerank(candidates):
                     leads = collection.leads(candidates, self.searcher.stored_fields)
@@ -444,7 +444,7 @@ class Searcher:
         }
 
 
-def _adjacent_pairs(tree, collection=None) -> list[tuple[tuple[str, ...], ...]]:
+def _adjacent_pairs(tree) -> list[tuple[tuple[str, ...], ...]]:
     """Runs of query syllables to look for side by side, folded, in groups whose runs
     count as one: each pair of neighbouring plain words; a whole name and its other
     writings ("ủy ban nhân dân" or "ubnd"); a name's edges with its neighbours in every
@@ -457,7 +457,8 @@ def _adjacent_pairs(tree, collection=None) -> list[tuple[tuple[str, ...], ...]]:
             syllables = ranking.query_syllables(node.text)
             folded = [vi.fold(s) for s in syllables]
             spans = ranking.name_spans(syllables)
-            whole = {(start, end) for start, end, _ in ranking.whole_names(syllables, collection)}
+            names = ranking.whole_names(syllables) + ranking.split_names(syllables)
+            whole = {(start, end) for start, end, _ in names}
             covered = set()  # pairs a name's groups stand for
             for start, end, alternatives in spans:
                 writings = [folded[start:end]] + [[vi.fold(w) for w in a] for a in alternatives]
