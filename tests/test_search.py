@@ -265,6 +265,13 @@ def test_not_and_title_take_a_whole_word(tmp_path_factory):
 
 def test_filters(searcher):
     assert set(ids(searcher, "bàn", since="2020-08-02", until="2020-08-03")) == {"ban-friend", "ban-plain"}
+    # a year or a month, and the day first as Vietnamese write it
+    assert set(ids(searcher, "bàn", since="02/08/2020", until="3/8/2020")) == {"ban-friend", "ban-plain"}
+    in_2020 = {"ban-exact", "ban-friend", "ban-plain"}
+    assert set(ids(searcher, "bàn", since="2020", until="2020")) == in_2020
+    assert set(ids(searcher, "bàn", since="2020-08", until="08/2020")) == in_2020
+    with pytest.raises(QueryError, match="--since 2020-08-02 is after --until 2020-07"):
+        searcher.search("bàn", since="2020-08-02", until="2020-07")
     assert set(ids(searcher, "bàn", topics=["to-chuc"])) == {"ban-plain", "caps"}  # caps: "Ủy ban"
     assert ids(searcher, "góp", sources=["trang tin phuong"]) == ["covid"]  # accent- and case-insensitive
     with pytest.raises(QueryError, match=r"--since: '2020-13-01' is not a date; use YYYY-MM-DD"):

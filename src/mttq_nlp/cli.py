@@ -172,8 +172,9 @@ def _load_model_for_index(model_dir, quiet):
 @INDEX_DIR_OPTION
 @click.option("--topic", "topics", multiple=True, help="Only articles with this topic code (repeatable).")
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
-@click.option("--since", help="Only articles dated on or after this day (YYYY-MM-DD).")
-@click.option("--until", help="Only articles dated on or before this day (YYYY-MM-DD).")
+@click.option("--since", help="Only articles dated on or after this day (YYYY-MM-DD; or a year, 2021, or month, "
+              "2021-05, from its first day; 23/05/2021 works too).")
+@click.option("--until", help="Only articles dated on or before this day (as --since; a year or month to its last day).")
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1), help="Page of hits.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True,

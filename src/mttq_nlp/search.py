@@ -271,14 +271,38 @@ class SearchResult:
         }
 
 
-def parse_date(value: str | None, option: str) -> dt.datetime | None:
+_DATE_FORMS = [  # (pattern, what it names)
+    (re.compile(r"(?P<y>\d{4})"), "year"),
+    (re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})"), "month"),
+    (re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"), "day"),
+    (re.compile(r"(?P<m>\d{1,2})[/.-](?P<y>\d{4})"), "month"),  # 05/2021, as Vietnamese write it
+    (re.compile(r"(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})"), "day"),  # 23/05/2021
+]
+
+
+def parse_date(value: str | None, option: str, last: bool = False) -> dt.datetime | None:
+    """The first day of the year, month or day that ``value`` names (``last``: its last
+    day): 2021, 2021-05, 2021-05-23, 05/2021 or 23/05/2021."""
     if value in (None, ""):
         return None
-    try:
-        date = dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise QueryError(f"{option}: {value!r} is not a date; use YYYY-MM-DD, e.g. 2021-05-23.") from None
-    return dt.datetime(date.year, date.month, date.day)
+    text = str(value).strip()
+    for pattern, period in _DATE_FORMS:
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        parts = found.groupdict()
+        year, month, day = int(parts["y"]), int(parts.get("m") or 1), int(parts.get("d") or 1)
+        try:
+            date = dt.date(year, month, day)
+        except ValueError:
+            break
+        if last and period == "year":
+            date = dt.date(year, 12, 31)
+        elif last and period == "month":
+            date = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+        return dt.datetime(date.year, date.month, date.day)
+    raise QueryError(f"{option}: {value!r} is not a date; use YYYY-MM-DD, e.g. 2021-05-23 "
+                     "(also 2021, 2021-05 or 23/05/2021).")
 
 
 def _one_at_a_time(method):
@@ -360,7 +384,7 @@ class Searcher:
             raise QueryError("--limit and --page must be 1 or more.")
         if sort not in SORTS:
             raise QueryError(f"--sort {sort!r} is not one of {', '.join(SORTS)}.")
-        start, end = parse_date(since, "--since"), parse_date(until, "--until")
+        start, end = parse_date(since, "--since"), parse_date(until, "--until", last=True)
         if start and end and start > end:
             raise QueryError(f"--since {since} is after --until {until}.")
         collection = self.collection

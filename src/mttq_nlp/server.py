@@ -346,8 +346,8 @@ def create_app(index_dir=None, model_dir=None) -> FastAPI:
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="Query; accents optional")] = "",
         topic: Annotated[list[str], Query(max_length=MAX_FILTERS, description="Topic code (repeatable)")] = [],
         source: Annotated[list[str], Query(max_length=MAX_FILTERS, description="Source name (repeatable)")] = [],
-        since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-        until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+        since: Annotated[str | None, Query(description="YYYY-MM-DD, or YYYY-MM, YYYY, DD/MM/YYYY")] = None,
+        until: Annotated[str | None, Query(description="as since; a year or month to its last day")] = None,
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
         facets: Annotated[bool, Query(description="Count results by topic, source and year")] = False,
@@ -520,7 +520,8 @@ def _same_site(request: Request, url: str) -> bool:
 def _vietnamese_query_error(message: str) -> str:
     if "is after" in message:
         return "Ngày bắt đầu ở sau ngày kết thúc. " + message
-    return "Ngày không hợp lệ: hãy nhập theo dạng NNNN-TT-NN, ví dụ 2021-05-23. " + message
+    return ("Ngày không hợp lệ: hãy nhập theo dạng NNNN-TT-NN, ví dụ 2021-05-23 (hoặc năm 2021, tháng 2021-05, "
+            "ngày 23/05/2021). " + message)
 
 
 def serve(index_dir=None, model_dir=None, host: str = "127.0.0.1", port: int = 8000, echo=print) -> None:
