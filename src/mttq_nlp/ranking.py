@@ -36,6 +36,7 @@ EXACT_BOOST = 1.0  # a match with the query's own diacritics counts this much ag
 ADJACENT_BOOST = 3.0  # two query syllables found as one word of the document
 FIELDS = ("title", "body")
 CACHE_POSTINGS = 20_000_000  # postings kept decoded (8 bytes each)
+CACHE_PHRASES = 256  # phrase checks kept (a byte per document each)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Collection:
         self._lock = threading.Lock()  # the web server shares one searcher between threads
         self._values: dict[str, tuple[list[str], np.ndarray]] = {}
         self._date_order: np.ndarray | None = None
+        self._phrases: OrderedDict = OrderedDict()  # the last CACHE_PHRASES phrase checks
 
     # -- postings --------------------------------------------------------------------
 
@@ -222,13 +224,20 @@ class Collection:
 
     def phrase_mask(self, phrases: list[list[str]], fields=FIELDS) -> np.ndarray:
         """Documents with the folded syllables of any of ``phrases`` side by side (Whoosh
-        checks positions)."""
-        query = Q.Or([Q.Phrase(name, [vi.fold(w) for w in words]) if len(words) > 1 else Q.Term(name, vi.fold(words[0]))
-                      for words in phrases for name in fields])
-        mask = np.zeros(self.size, dtype=bool)
-        docs = np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)
-        mask[docs] = True
-        return mask
+        checks positions, which is slow: the last ``CACHE_PHRASES`` answers are kept)."""
+        key = (tuple(fields), tuple(tuple(vi.fold(w) for w in words) for words in phrases))
+        mask = self._phrases.get(key)
+        if mask is None:
+            query = Q.Or([Q.Phrase(name, list(words)) if len(words) > 1 else Q.Term(name, words[0])
+                          for words in key[1] for name in fields])
+            mask = np.zeros(self.size, dtype=bool)
+            mask[np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)] = True
+            self._phrases[key] = mask
+            while len(self._phrases) > CACHE_PHRASES:
+                self._phrases.popitem(last=False)
+        else:
+            self._phrases.move_to_end(key)
+        return mask.copy()
 
     # -- per-document values, for filters and facets -----------------------------------
 
