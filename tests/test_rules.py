@@ -212,6 +212,40 @@ def test_label_reports_bad_records_and_goes_on(tmp_path):
     assert "read 2 = labelled 1 + skipped 1" in result.stderr
 
 
+def test_label_refuses_to_write_over_an_input(tmp_path):
+    corpus = write_jsonl(tmp_path / "in.jsonl", RECORDS)
+    before = corpus.read_text(encoding="utf-8")
+    result = run("label", corpus, "--out", corpus)
+    assert result.exit_code == 1
+    assert (f"Error: {corpus} is both an input and the output: writing it would erase it before it is read. "
+            "Write the labelled records to another file.") in result.stderr
+    assert corpus.read_text(encoding="utf-8") == before
+
+
+def test_label_does_not_read_its_own_output_in_an_input_folder(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    long = dict(RECORDS[0], text=RECORDS[0]["text"] + " Hội nghị hiệp thương." * 500)  # each record flushes
+    write_jsonl(folder / "a.jsonl", [dict(long, id=f"e{n}") for n in range(3)])
+    out = folder / "z-labelled.jsonl"
+    # a subprocess with a timeout: reading the output it writes would never end
+    done = subprocess.run([sys.executable, "-m", "mttq_nlp", "label", str(folder), "--out", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "read 3 = labelled 3 + skipped 0" in done.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_label_to_a_missing_folder_is_a_clear_error(tmp_path):
+    corpus = write_jsonl(tmp_path / "in.jsonl", RECORDS)
+    result = run("label", corpus, "--out", tmp_path / "no" / "out.jsonl")
+    assert result.exit_code == 1
+    assert f"Error: Cannot write {tmp_path / 'no' / 'out.jsonl'}: No such file or directory." in result.stderr
+
+
 def test_label_records_library_api(tmp_path):
     corpus = write_jsonl(tmp_path / "in.jsonl", RECORDS)
     records = list(label_records([corpus]))
