@@ -105,6 +105,14 @@ def test_evaluate_human_json_and_report(single_model, single_file, tmp_path):
     assert "<script" not in page and "https://" not in page
 
 
+def test_evaluate_report_that_cannot_be_written_keeps_the_figures(single_model, single_file, tmp_path):
+    report = tmp_path / "no-such-folder" / "report.html"
+    result = run("evaluate", single_file, "--model", single_model, "--no-cache", "--json", "-q", "--report", report)
+    assert result.exit_code == 1
+    assert f"Error: Cannot write the report {report}: No such file or directory." in result.stderr
+    assert json.loads(result.stdout)["records"] == len(SINGLE)
+
+
 def test_evaluate_multilabel(multi_model, multi_file):
     result = run("evaluate", multi_file, "--model", multi_model, "--no-cache", "--json", "-q")
     metrics = json.loads(result.stdout)

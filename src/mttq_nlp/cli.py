@@ -541,16 +541,16 @@ def evaluate(sources, model_dir, label_field, as_json, report_file, cache_dir, n
     metrics = evaluate_model(model, list(sources), label_field, cache_dir=_cache_dir(cache_dir, no_cache),
                              processes=jobs, on_problem=stages.problem, on_progress=stages.count)
     stages.done()
-    if report_file:
+    if as_json:
+        echo_json(metrics)
+    else:
+        _print_metrics(metrics)
+    if report_file:  # after the figures, so that they are not lost if it cannot be written
         from .report import write_report
 
         write_report(metrics, report_file, model.card)
         if not quiet:
             click.echo(f"report written to {report_file}", err=True)
-    if as_json:
-        echo_json(metrics)
-    else:
-        _print_metrics(metrics)
 
 
 @cli.command()
