@@ -67,6 +67,27 @@ def test_the_current_folder_as_index_dir(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "ix"]
 
 
+def test_an_index_made_by_another_version_is_refused_until_rebuilt(tmp_path):
+    from whoosh import fields, index as whoosh_index
+
+    (tmp_path / "ix").mkdir()
+    old = whoosh_index.create_in(str(tmp_path / "ix"), fields.Schema(id=fields.ID(stored=True, unique=True),
+                                                                     body=fields.TEXT, title=fields.TEXT))
+    with old.writer() as writer:
+        writer.add_document(id="old-1", body="mặt trận tổ quốc")
+    source = write_jsonl(tmp_path / "a.jsonl", ARTICLES[:1])
+    message = (f"The index at {tmp_path / 'ix'} was made by another version of mttq-nlp (it has no date, segmented, "
+               "source, source_key, text, title_text, topic_scores, topics, topics_given, url, version, year fields): "
+               "rebuild it with 'mttq-nlp index --rebuild SOURCES', SOURCES being your corpus.")
+    with pytest.raises(IndexMissingError) as searching:
+        search("mặt trận", tmp_path / "ix")
+    with pytest.raises(IndexMissingError) as indexing:
+        index_corpus([source], tmp_path / "ix", jobs=1)
+    assert str(searching.value) == str(indexing.value) == message
+    assert index_corpus([source], tmp_path / "ix", rebuild=True, jobs=1).indexed == 1
+    assert ids_in(tmp_path / "ix") == [ARTICLES[0]["id"]]
+
+
 def test_bad_records_are_counted_and_duplicates_skipped(tmp_path):
     source = tmp_path / "a.jsonl"
     source.write_text(

@@ -181,12 +181,25 @@ def open_index(index_dir: str | os.PathLike | None = None):
     if not path.is_dir() or not whoosh_index.exists_in(str(path)):
         raise IndexMissingError(f"No index at {path}. Run 'mttq-nlp index' first (or pass --index-dir).")
     try:
-        return storage(path).open_index()
+        ix = storage(path).open_index()
     except Exception as error:  # Whoosh raises many kinds on a damaged index
         raise IndexMissingError(
             f"The index at {path} cannot be opened ({type(error).__name__}: {error}). "
             "Rebuild it with 'mttq-nlp index --rebuild'."
         ) from error
+    return _checked(ix, path)
+
+
+def _checked(ix, path: Path):
+    """``ix``, unless it lacks fields of this version's schema (made by another version)."""
+    missing = sorted(set(schema().names()) - set(ix.schema.names()))
+    if missing:
+        raise IndexMissingError(
+            f"The index at {path} was made by another version of mttq-nlp (it has no {', '.join(missing)} "
+            f"field{'s' if len(missing) > 1 else ''}): rebuild it with 'mttq-nlp index --rebuild SOURCES', "
+            "SOURCES being your corpus."
+        )
+    return ix
 
 
 def source_key(source: str) -> str:
@@ -416,9 +429,10 @@ def _open_or_create(path: Path):
         if not whoosh_index.exists_in(str(path)):
             path.mkdir(parents=True, exist_ok=True)
             return storage(path).create_index(schema())
-        return storage(path).open_index()
+        ix = storage(path).open_index()
     except OSError as error:
         raise MttqError(f"Cannot write the index at {path}: {error.strerror or error}.") from error
+    return _checked(ix, path)
 
 
 def _refuse_other_files(path: Path) -> None:
