@@ -96,6 +96,21 @@ def test_csv_with_header(tmp_path):
     assert [str(p) for p in problems] == [f"{path}:3: no 'text' field"]
 
 
+def test_csv_problems_name_the_line_where_the_row_starts_and_nothing_is_swallowed(tmp_path):
+    path = tmp_path / "news.csv"
+    path.write_text('id,title,text\n\nr1,T1,"Một\nhai"\n\nr2,T2\nr3,T3,ba,bốn\nr4,"T4"x,năm\nr5,T5,sáu\n'
+                    'r6,T6,"không đóng\nr7,T7,bảy\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [(a.id, a.location) for a in articles] == [("r1", f"{path}:3"), ("r5", f"{path}:9")]
+    assert [str(p) for p in problems] == [
+        f"{path}:6: 2 cells for 3 columns",
+        f"{path}:7: 4 cells for 3 columns",
+        f"{path}:8: malformed CSV: ',' expected after '\"' (a quote inside a cell is written twice: \"\")",
+        f"{path}:10: a quoted cell opened on this line is never closed, so lines 10-11 were read as one cell; "
+        'close the quote (a quote inside a cell is written twice: "")',
+    ]
+
+
 def test_csv_without_text_column_is_refused_by_name(tmp_path):
     path = tmp_path / "news.csv"
     path.write_text("tieu_de,noi_dung\nA,B\n", encoding="utf-8")

@@ -296,32 +296,48 @@ def _read_jsonl_lines(name: str, lines) -> Iterator[Article | Problem]:
 
 def _read_csv(name: str, text: str) -> Iterator[Article | Problem]:
     csv.field_size_limit(MAX_RECORD_CHARS)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames
-    if not header:
+    rows = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: a quote left open is an error
+    header, line = None, 0  # line: the last line read
+    while True:
+        where = f"{name}:{line + 1}"  # the line where the next row starts
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            if header is None:
+                raise _Unreadable(line + 1, f"malformed CSV header: {error}") from None
+            yield Problem(where, _csv_problem(str(error), line + 1, rows.line_num))
+            line = rows.line_num
+            continue
+        line = rows.line_num
+        if not row:  # a blank line
+            continue
+        if header is None:
+            header = [column.strip().lower() for column in row]
+            if "text" not in header:
+                raise _Unreadable(
+                    line,
+                    f"CSV header has no 'text' column (found: {', '.join(header)}); the first row must name "
+                    "the columns: text, and optionally id, title, date, source, url, labels",
+                )
+            continue
+        if len(row) > len(header) or len(row) <= header.index("text"):
+            yield Problem(where, f"{len(row)} cell{'s' if len(row) != 1 else ''} for {len(header)} columns")
+            continue
+        record = {key: value for key, value in zip(header, row) if value != ""}
+        if "labels" in record:
+            record["labels"] = [code.strip() for code in re.split(r"[;,|]", record["labels"]) if code.strip()]
+        yield from _article(where, record)
+    if header is None:
         raise _Unreadable(1, "empty CSV file: it needs a header row with at least a 'text' column")
-    header = [(column or "").strip().lower() for column in header]
-    reader.fieldnames = header
-    if "text" not in header:
-        raise _Unreadable(
-            1,
-            f"CSV header has no 'text' column (found: {', '.join(header)}); "
-            "the first row must name the columns: text, and optionally id, title, date, source, url, labels",
-        )
-    line = 1
-    try:
-        for row in reader:
-            where = f"{name}:{line + 1}"
-            line = reader.line_num
-            if None in row:  # more cells than columns
-                yield Problem(where, f"{len(header) + len(row[None])} cells for {len(header)} columns")
-                continue
-            record = {key: value for key, value in row.items() if value not in (None, "")}
-            if "labels" in record:
-                record["labels"] = [code.strip() for code in re.split(r"[;,|]", record["labels"]) if code.strip()]
-            yield from _article(where, record)
-    except csv.Error as error:
-        yield Problem(f"{name}:{reader.line_num}", f"malformed CSV: {error}")
+
+
+def _csv_problem(error: str, first: int, last: int) -> str:
+    if error == "unexpected end of data":
+        return (f"a quoted cell opened on this line is never closed, so lines {first}-{last} were read as one "
+                "cell; close the quote (a quote inside a cell is written twice: \"\")")
+    return f"malformed CSV: {error} (a quote inside a cell is written twice: \"\")"
 
 
 def _read_txt(name: str, text: str) -> Iterator[Article | Problem]:
