@@ -85,6 +85,17 @@ def test_nothing_indexable_fails(tmp_path):
     assert "nothing could be indexed" in result.stderr
 
 
+def test_an_empty_source_says_so(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text("\n\n", encoding="utf-8")
+    result = run("index", source, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 1
+    assert f"Error: nothing to index: {source} held no records" in result.stderr
+    result = run("label", source, "--out", tmp_path / "out.jsonl")
+    assert result.exit_code == 1
+    assert f"Error: nothing to label: {source} held no records" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -205,6 +205,22 @@ def test_classify_errors(multi_model, tmp_path):
     assert "Error: nothing could be classified: every record was skipped (see above)" in result.stderr
 
 
+def test_classify_nothing_is_an_error(multi_model, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    result = run("classify", empty, "--model", multi_model)
+    assert result.exit_code == 1
+    assert f"Error: nothing to classify: {empty} held no records" in result.stderr
+    result = run("classify", "-", "--model", multi_model, input="")
+    assert result.exit_code == 1
+    assert "Error: nothing to classify: standard input held no records" in result.stderr
+    result = run("classify", "--text", " ", "--model", multi_model, "--jsonl")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == ("--text 1: empty text: nothing to classify\n"
+                             "Error: nothing could be classified: every record was skipped (see above)\n")
+
+
 def test_commands_have_help():
     for name in ("train", "evaluate", "classify"):
         result = run(name, "--help")

@@ -39,6 +39,11 @@ def friendly_errors(command):
     return wrapper
 
 
+def _names(sources) -> str:
+    """The corpus sources for a message: '-' is standard input."""
+    return ", ".join("standard input" if source == "-" else str(source) for source in sources)
+
+
 def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))
 
@@ -145,6 +150,8 @@ def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, comm
         click.echo(f"interrupted: {stats.committed} article(s) committed after reading {stats.read}; "
                    "run the same command again to finish", err=True)
         sys.exit(130)
+    if stats.read == 0:
+        raise click.ClickException(f"nothing to index: {_names(sources)} held no records")
     if stats.read == stats.skipped:
         raise click.ClickException("nothing could be indexed: every record was skipped (see above)")
 
@@ -590,7 +597,10 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
 
     def articles():
         for number, value in enumerate(texts, 1):
-            yield Article(id=f"text-{number}", text=value)
+            if value.strip():
+                yield Article(id=f"text-{number}", text=value)
+            else:
+                yield Problem(f"--text {number}", "empty text: nothing to classify")
         if inputs:
             yield from read_corpus(inputs)
 
@@ -635,7 +645,9 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
         echo_json({"model": str(model.path), "articles": results})
     if not quiet and inputs:
         click.echo(f"read {read:,} records: {read - skipped:,} classified, {skipped:,} skipped", err=True)
-    if read and read == skipped:
+    if not read:
+        raise click.ClickException(f"nothing to classify: {_names(inputs)} held no records")
+    if read == skipped:
         raise click.ClickException("nothing could be classified: every record was skipped (see above)")
 
 
@@ -688,6 +700,8 @@ def label(sources, rules_file, out, evaluate, as_json, quiet):
     if not quiet:
         counts = ", ".join(f"{code} {n}" for code, n in sorted(stats.per_topic.items())) or "-"
         click.echo(f"{stats.summary()}\ntopics: {counts}", err=True)
+    if not stats.read:
+        raise click.ClickException(f"nothing to label: {_names(sources)} held no records")
     if evaluate:
         stream_is_data = out == "-"  # the records are on stdout: the figures go to stderr
         if figures is None:
