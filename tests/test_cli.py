@@ -54,6 +54,20 @@ def test_batch_queries_in_order(index_dir, tmp_path):
     assert {"id", "score"} <= set(rows[0]["hits"][0])
 
 
+def test_batch_queries_file_in_another_encoding(index_dir, tmp_path):
+    queries = tmp_path / "q.txt"
+    queries.write_text("phan bien\r\nthủy lợi\r\n", encoding="utf-16")
+    result = run("search", "--queries", queries, "--jsonl", "--index-dir", index_dir)
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["phan bien", "thủy lợi"]
+
+    queries.write_bytes(b"phan bien\nTr\xe0 Vinh\n")  # the second line in Windows-1258
+    result = run("search", "--queries", queries, "--jsonl", "--index-dir", index_dir)
+    assert result.exit_code == 1
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["phan bien"]
+    assert result.stderr.startswith(f"Error: {queries}:2: not valid UTF-8 (byte 0xe0 at offset 2); it may be in "
+                                    "a legacy Vietnamese encoding")
+
+
 def test_stdin_source_and_remove(tmp_path):
     data = "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES[:2])
     result = run("index", "-", "--index-dir", tmp_path / "ix", input=data)

@@ -174,6 +174,20 @@ def _load_model_for_index(model_dir, quiet):
 
 # --- search ------------------------------------------------------------------------
 
+class QueriesFile(click.File):
+    """A file of queries, one a line, decoded as corpus files are; a line that cannot
+    be decoded stops the batch with its file and line."""
+
+    def __init__(self):
+        super().__init__("rb")
+
+    def convert(self, value, param, ctx):
+        from .corpus import text_lines
+
+        handle = super().convert(value, param, ctx)
+        return text_lines(handle, "<stdin>" if value == "-" else str(value))
+
+
 @cli.command()
 @click.argument("query", required=False)
 @INDEX_DIR_OPTION
@@ -186,7 +200,7 @@ def _load_model_for_index(model_dir, quiet):
 @click.option("--facets", is_flag=True, help="Count the results by topic, source and year.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: {query, total, hits, facets}.")
 @click.option("--jsonl", "as_jsonl", is_flag=True, help="One JSON hit a line (with --queries: one result a line).")
-@click.option("--queries", type=click.File("r", encoding="utf-8-sig"),
+@click.option("--queries", type=QueriesFile(),
               help="Batch mode: read one query a line from FILE ('-' for stdin).")
 @friendly_errors
 def search(query, index_dir, topics, sources, since, until, limit, page, facets, as_json, as_jsonl, queries):

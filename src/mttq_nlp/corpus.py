@@ -26,7 +26,7 @@ from typing import Iterable, Iterator
 from .errors import CorpusError
 from .text import normalize
 
-__all__ = ["Article", "Problem", "read_corpus", "find_files", "content_id", "SUFFIXES"]
+__all__ = ["Article", "Problem", "read_corpus", "find_files", "content_id", "text_lines", "SUFFIXES"]
 
 SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
 STDIN = "-"
@@ -244,6 +244,18 @@ def _binary_lines(handle) -> Iterator[tuple[int, str | _Unreadable]]:
         raise _Unreadable(number + 1, f"the compressed file is cut short or damaged here ({error}); "
                                       f"the {number:,} lines before were read. Get a whole copy of the file "
                                       "or compress it again") from None
+
+
+def text_lines(handle, name: str) -> Iterator[str]:
+    """The lines of a binary stream, decoded as corpus files are (UTF-8 with or without a
+    BOM, UTF-16); raises ``CorpusError`` naming ``name`` and the line that cannot be decoded."""
+    try:
+        for number, line in _binary_lines(handle):
+            if isinstance(line, _Unreadable):
+                raise CorpusError(f"{name}:{number}: {line.reason}")
+            yield line
+    except _Unreadable as problem:
+        raise CorpusError(f"{name}:{problem.line}: {problem.reason}") from None
 
 
 class _Prefixed(io.RawIOBase):
