@@ -117,11 +117,15 @@ def test_shipped_rules_cover_the_taxonomy_and_label_obvious_texts():
      "use exclude, keywords, min_hits, name, phrase_weight, phrases, title_weight."),
     ('[topics.bau-cu]\nkeywords = "bầu cử"\n', "{path}:2: keywords of [topics.bau-cu] must be a list of strings."),
     ('[topics.bau-cu]\nkeywords = ["bầu cử"]\nmin_hits = 0\n', "{path}:3: min_hits must be a positive number, found 0."),
+    ('[topics.bau-cu]\nkeywords = ["bầu cử"]\nmin_hits = nan\n', "{path}:3: min_hits must be a positive number, found nan."),
+    ('[settings]\ntitle_weight = inf\n[topics.bau-cu]\nkeywords = ["bầu cử"]\n',
+     "{path}:2: title_weight must be a positive number, found inf."),
     ('[settings]\nmin_hits = 2\n', "{path}: no topics: add a table per topic, e.g. [topics.bau-cu] "
                                    'with keywords = ["bầu cử", "cử tri"].'),
     ('[topics.bau-cu]\nkeywords = ["..."]\n',
      "{path}:2: keywords of [topics.bau-cu] has a term with no letters or digits: '...'."),
-], ids=["unclosed", "syntax", "unknown-topic", "unknown-key", "not-a-list", "min-hits", "no-topics", "empty-term"])
+], ids=["unclosed", "syntax", "unknown-topic", "unknown-key", "not-a-list", "min-hits", "min-hits-nan", "weight-inf",
+     "no-topics", "empty-term"])
 def test_bad_rules_file_errors_name_file_and_line(tmp_path, content, message):
     path = tmp_path / "rules.toml"
     path.write_text(content, encoding="utf-8")

@@ -29,6 +29,7 @@ and ``rule_hits``); ``evaluate_rules`` compares such labels with gold labels.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -325,7 +326,7 @@ def _assignment(key: str) -> str:
 
 
 def _positive(value, key: str, location: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:  # nan too
         raise RulesError(f"{location}: {key} must be a positive number, found {value!r}.")
     return value
 
