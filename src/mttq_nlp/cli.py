@@ -121,8 +121,9 @@ def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, comm
 
     where = resolve_index_dir(index_dir)
     if retag:
-        if sources or rebuild:
-            raise click.UsageError("--retag works on the index alone: give no SOURCES and no --rebuild.")
+        if sources or rebuild or no_topics:
+            raise click.UsageError("--retag works on the index alone with a model: give no SOURCES, no --rebuild "
+                                   "and no --no-topics.")
         from .classify import load_model
 
         model = load_model(model_dir)
