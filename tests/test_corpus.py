@@ -135,6 +135,17 @@ def test_folders_are_searched_recursively(tmp_path):
     assert find_files([tmp_path]) == [str(tmp_path / "a.jsonl"), str(tmp_path / "sub" / "b.txt")]
 
 
+def test_hidden_files_and_folders_are_skipped(tmp_path):
+    (tmp_path / "news" / ".venv" / "pkg").mkdir(parents=True)
+    (tmp_path / "news" / ".venv" / "pkg" / "LICENSE.txt").write_text("MIT\nlicence", encoding="utf-8")
+    (tmp_path / "news" / ".draft.txt").write_text("D\nbody", encoding="utf-8")
+    (tmp_path / "news" / "a.txt").write_text("A\nbody", encoding="utf-8")
+    assert find_files([tmp_path / "news"]) == [str(tmp_path / "news" / "a.txt")]
+    (tmp_path / ".hidden-corpus").mkdir()  # a hidden folder given by name is read
+    (tmp_path / ".hidden-corpus" / "b.txt").write_text("B\nbody", encoding="utf-8")
+    assert find_files([tmp_path / ".hidden-corpus"]) == [str(tmp_path / ".hidden-corpus" / "b.txt")]
+
+
 def test_missing_and_unsupported_sources_are_clear_errors(tmp_path):
     with pytest.raises(CorpusError, match="no such file or folder"):
         find_files([tmp_path / "missing.jsonl"])

@@ -92,7 +92,8 @@ def find_files(sources: Iterable[str | os.PathLike]) -> list[str]:
         if path.is_dir():
             found = sorted(
                 str(p) for p in path.rglob("*")
-                if p.is_file() and _has_corpus_suffix(p.name) and not p.name.startswith(".")
+                if p.is_file() and _has_corpus_suffix(p.name)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)  # .git, .venv, ...
             )
             if not found:
                 raise CorpusError(
