@@ -110,6 +110,15 @@ def test_an_empty_source_says_so(tmp_path):
     assert f"Error: nothing to label: {source} held no records" in result.stderr
 
 
+def test_a_lone_surrogate_escape_is_a_warning_not_a_traceback(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text('{"id": "s1", "text": "Mặt trận \\ud800 tổ quốc"}\n', encoding="utf-8")
+    result = run("index", source, "--index-dir", tmp_path / "ix", "--no-topics", "-j", "1")
+    assert result.exit_code == 0
+    assert f"{source}:1: warning: 1 lone surrogate escape (" in result.stderr
+    assert "read 1 = indexed 1 + updated 0 + unchanged 0 + skipped 0 (1 warning)" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -111,6 +111,19 @@ def test_csv_problems_name_the_line_where_the_row_starts_and_nothing_is_swallowe
     ]
 
 
+def test_lone_surrogate_escapes_are_replaced_with_a_warning(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "s1", "title": "\\ud83d\\ude00 Mặt trận", "text": "Tổ quốc \\ud800 x", "tags": ["\\uDC00"]}\n'
+                    '{"id": "s2", "text": "cả cặp \\ud83d\\ude00"}\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [(a.title, a.text) for a in articles] == [("😀 Mặt trận", "Tổ quốc \ufffd x"), ("", "cả cặp 😀")]
+    assert articles[0].fields["tags"] == ["\ufffd"]
+    assert [str(p) for p in problems] == [
+        f"{path}:1: warning: 2 lone surrogate escapes (\\ud800-\\udfff, half of a UTF-16 pair: the exporter cut a "
+        "character in two) replaced by U+FFFD"]
+    articles[0].content_hash()  # was a UnicodeEncodeError
+
+
 def test_csv_without_text_column_is_refused_by_name(tmp_path):
     path = tmp_path / "news.csv"
     path.write_text("tieu_de,noi_dung\nA,B\n", encoding="utf-8")

@@ -304,7 +304,29 @@ def _read_jsonl_lines(name: str, lines) -> Iterator[Article | Problem]:
         except RecursionError:
             yield Problem(where, "not valid JSON (nested too deeply)")
             continue
+        if "\\ud" in line.lower():  # a surrogate escape; one without its pair is not text
+            record, replaced = _without_lone_surrogates(record)
+            if replaced:
+                yield Problem(where, f"{replaced} lone surrogate escape{'s' if replaced > 1 else ''} (\\ud800-\\udfff, "
+                                     "half of a UTF-16 pair: the exporter cut a character in two) replaced by U+FFFD",
+                              level="warning")
         yield from _article(where, record)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value) -> tuple[object, int]:
+    """``value`` (a decoded JSON value) with lone surrogates replaced by U+FFFD, and how many."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.subn("\ufffd", value)
+    if isinstance(value, list):
+        pairs = [_without_lone_surrogates(item) for item in value]
+        return [item for item, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        items = [(_without_lone_surrogates(key), _without_lone_surrogates(item)) for key, item in value.items()]
+        return {key: item for (key, _), (item, _) in items}, sum(m + n for (_, m), (_, n) in items)
+    return value, 0
 
 
 def _read_csv(name: str, text: str) -> Iterator[Article | Problem]:
