@@ -219,6 +219,10 @@ def test_classify_nothing_is_an_error(multi_model, tmp_path):
     assert result.stdout == ""
     assert result.stderr == ("--text 1: empty text: nothing to classify\n"
                              "Error: nothing could be classified: every record was skipped (see above)\n")
+    result = run("classify", "--text", "M\udce1t tr\udce2n", "--text", "Mặt trận", "--model", multi_model, "--jsonl")
+    assert result.exit_code == 0  # a terminal in Windows-1258 sent the first
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["text-2"]
+    assert result.stderr == "--text 1: not UTF-8 text: set the terminal or the script that runs mttq-nlp to UTF-8\n"
 
 
 def test_commands_have_help():

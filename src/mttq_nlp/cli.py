@@ -612,10 +612,13 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
 
     def articles():
         for number, value in enumerate(texts, 1):
-            if value.strip():
-                yield Article(id=f"text-{number}", text=value)
-            else:
+            if not value.strip():
                 yield Problem(f"--text {number}", "empty text: nothing to classify")
+            elif not _is_utf8(value):
+                yield Problem(f"--text {number}", "not UTF-8 text: set the terminal or the script that "
+                                                  "runs mttq-nlp to UTF-8")
+            else:
+                yield Article(id=f"text-{number}", text=value)
         if inputs:
             yield from read_corpus(inputs)
 
@@ -664,6 +667,15 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
         raise click.ClickException(f"nothing to classify: {_names(inputs)} held no records")
     if read == skipped:
         raise click.ClickException("nothing could be classified: every record was skipped (see above)")
+
+
+def _is_utf8(argument: str) -> bool:
+    """Whether a command-line argument came as UTF-8 (other bytes arrive as lone surrogates)."""
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _print_classified(record) -> None:
