@@ -124,6 +124,16 @@ def test_lone_surrogate_escapes_are_replaced_with_a_warning(tmp_path):
     articles[0].content_hash()  # was a UnicodeEncodeError
 
 
+def test_csv_cell_over_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr("mttq_nlp.corpus.MAX_RECORD_CHARS", 100)
+    path = tmp_path / "news.csv"
+    path.write_text(f'id,text\nb1,{"x" * 101}\nb2,ok\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [a.id for a in articles] == ["b2"]
+    assert [str(p) for p in problems] == [
+        f"{path}:2: a cell has over 100 characters: split the article, or check that it is one article"]
+
+
 def test_csv_without_text_column_is_refused_by_name(tmp_path):
     path = tmp_path / "news.csv"
     path.write_text("tieu_de,noi_dung\nA,B\n", encoding="utf-8")

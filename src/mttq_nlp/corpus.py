@@ -372,6 +372,8 @@ def _csv_problem(error: str, first: int, last: int) -> str:
     if error == "unexpected end of data":
         return (f"a quoted cell opened on this line is never closed, so lines {first}-{last} were read as one "
                 "cell; close the quote (a quote inside a cell is written twice: \"\")")
+    if error.startswith("field larger than field limit"):
+        return f"a cell has over {MAX_RECORD_CHARS:,} characters: split the article, or check that it is one article"
     return f"malformed CSV: {error} (a quote inside a cell is written twice: \"\")"
 
 
