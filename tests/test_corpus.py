@@ -170,6 +170,8 @@ def test_hidden_files_and_folders_are_skipped(tmp_path):
 
 
 def test_missing_and_unsupported_sources_are_clear_errors(tmp_path):
+    with pytest.raises(CorpusError, match=r"^'' is not a file or folder: give a corpus path \('\.' for the current"):
+        find_files([""])  # not the current folder
     with pytest.raises(CorpusError, match="no such file or folder"):
         find_files([tmp_path / "missing.jsonl"])
     (tmp_path / "a.pdf").write_bytes(b"%PDF")

@@ -88,6 +88,8 @@ def find_files(sources: Iterable[str | os.PathLike]) -> list[str]:
         if source == STDIN:
             files.append(STDIN)
             continue
+        if not source.strip():  # Path("") is the current folder: an unset shell variable, most likely
+            raise CorpusError(f"{source!r} is not a file or folder: give a corpus path ('.' for the current folder).")
         path = Path(source)
         if path.is_dir():
             found = sorted(
