@@ -134,6 +134,15 @@ def test_csv_cell_over_the_limit(tmp_path, monkeypatch):
         f"{path}:2: a cell has over 100 characters: split the article, or check that it is one article"]
 
 
+def test_ids_that_are_not_strings_or_whole_numbers(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": 7, "text": "a"}\n{"id": 1.5, "text": "b"}\n{"id": true, "text": "c"}\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [a.id for a in articles] == ["7"]
+    assert [str(p) for p in problems] == [f"{path}:2: 'id' must be a string or a whole number, found float 1.5",
+                                          f"{path}:3: 'id' must be a string or a whole number, found bool True"]
+
+
 def test_csv_without_text_column_is_refused_by_name(tmp_path):
     path = tmp_path / "news.csv"
     path.write_text("tieu_de,noi_dung\nA,B\n", encoding="utf-8")

@@ -433,7 +433,7 @@ def _article(where: str, record) -> Iterator[Article | Problem]:
     elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
         article_id = str(raw_id).strip()
     else:
-        yield Problem(where, f"'id' must be a string or a number, found {type(raw_id).__name__}")
+        yield Problem(where, f"'id' must be a string or a whole number, found {type(raw_id).__name__} {raw_id!r}")
         return
 
     for warning in warnings:
