@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mttq_nlp import classify
 from mttq_nlp.classify import Prediction, load_model, read_labelled, segment_texts, train
-from mttq_nlp.errors import ModelError, TrainingError
+from mttq_nlp.errors import ModelError, MttqError, TrainingError
 from mttq_nlp.evaluate import compute_metrics
 from mttq_nlp.report import render_report
 
@@ -347,6 +347,14 @@ def test_segmentation_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr(classify, "_segment_one", refuse)
     assert segment_texts(texts, cache_dir=tmp_path) == first
+
+
+def test_a_damaged_segmentation_cache_is_a_clear_error(tmp_path):
+    (tmp_path / "segmented.sqlite").write_bytes(b"not a database, " * 100)
+    with pytest.raises(MttqError) as error:
+        segment_texts(["Quỹ Vì người nghèo"], cache_dir=tmp_path)
+    assert str(error.value) == (f"The segmentation cache {tmp_path / 'segmented.sqlite'} cannot be used (file is not "
+                                "a database): delete it (it is only a cache), give another --cache-dir, or use --no-cache.")
 
 
 # --- errors ------------------------------------------------------------------------

@@ -54,6 +54,20 @@ def test_batch_queries_in_order(index_dir, tmp_path):
     assert {"id", "score"} <= set(rows[0]["hits"][0])
 
 
+def test_batch_queries_file_in_another_encoding(index_dir, tmp_path):
+    queries = tmp_path / "q.txt"
+    queries.write_text("phan bien\r\nthủy lợi\r\n", encoding="utf-16")
+    result = run("search", "--queries", queries, "--jsonl", "--index-dir", index_dir)
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["phan bien", "thủy lợi"]
+
+    queries.write_bytes(b"phan bien\nTr\xe0 Vinh\n")  # the second line in Windows-1258
+    result = run("search", "--queries", queries, "--jsonl", "--index-dir", index_dir)
+    assert result.exit_code == 1
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["phan bien"]
+    assert result.stderr.startswith(f"Error: {queries}:2: not valid UTF-8 (byte 0xe0 at offset 2); it may be in "
+                                    "a legacy Vietnamese encoding")
+
+
 def test_stdin_source_and_remove(tmp_path):
     data = "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES[:2])
     result = run("index", "-", "--index-dir", tmp_path / "ix", input=data)
@@ -83,6 +97,26 @@ def test_nothing_indexable_fails(tmp_path):
     result = run("index", source, "--index-dir", tmp_path / "ix")
     assert result.exit_code == 1
     assert "nothing could be indexed" in result.stderr
+
+
+def test_an_empty_source_says_so(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text("\n\n", encoding="utf-8")
+    result = run("index", source, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 1
+    assert f"Error: nothing to index: {source} held no records" in result.stderr
+    result = run("label", source, "--out", tmp_path / "out.jsonl")
+    assert result.exit_code == 1
+    assert f"Error: nothing to label: {source} held no records" in result.stderr
+
+
+def test_a_lone_surrogate_escape_is_a_warning_not_a_traceback(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text('{"id": "s1", "text": "Mặt trận \\ud800 tổ quốc"}\n', encoding="utf-8")
+    result = run("index", source, "--index-dir", tmp_path / "ix", "--no-topics", "-j", "1")
+    assert result.exit_code == 0
+    assert f"{source}:1: warning: 1 lone surrogate escape (" in result.stderr
+    assert "read 1 = indexed 1 + updated 0 + unchanged 0 + skipped 0 (1 warning)" in result.stderr
 
 
 @pytest.mark.parametrize(

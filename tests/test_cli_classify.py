@@ -105,6 +105,14 @@ def test_evaluate_human_json_and_report(single_model, single_file, tmp_path):
     assert "<script" not in page and "https://" not in page
 
 
+def test_evaluate_report_that_cannot_be_written_keeps_the_figures(single_model, single_file, tmp_path):
+    report = tmp_path / "no-such-folder" / "report.html"
+    result = run("evaluate", single_file, "--model", single_model, "--no-cache", "--json", "-q", "--report", report)
+    assert result.exit_code == 1
+    assert f"Error: Cannot write the report {report}: No such file or directory." in result.stderr
+    assert json.loads(result.stdout)["records"] == len(SINGLE)
+
+
 def test_evaluate_multilabel(multi_model, multi_file):
     result = run("evaluate", multi_file, "--model", multi_model, "--no-cache", "--json", "-q")
     metrics = json.loads(result.stdout)
@@ -195,6 +203,26 @@ def test_classify_errors(multi_model, tmp_path):
     assert result.exit_code == 1
     assert f"{bad}:1: not valid JSON" in result.stderr
     assert "Error: nothing could be classified: every record was skipped (see above)" in result.stderr
+
+
+def test_classify_nothing_is_an_error(multi_model, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    result = run("classify", empty, "--model", multi_model)
+    assert result.exit_code == 1
+    assert f"Error: nothing to classify: {empty} held no records" in result.stderr
+    result = run("classify", "-", "--model", multi_model, input="")
+    assert result.exit_code == 1
+    assert "Error: nothing to classify: standard input held no records" in result.stderr
+    result = run("classify", "--text", " ", "--model", multi_model, "--jsonl")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == ("--text 1: empty text: nothing to classify\n"
+                             "Error: nothing could be classified: every record was skipped (see above)\n")
+    result = run("classify", "--text", "M\udce1t tr\udce2n", "--text", "Mặt trận", "--model", multi_model, "--jsonl")
+    assert result.exit_code == 0  # a terminal in Windows-1258 sent the first
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["text-2"]
+    assert result.stderr == "--text 1: not UTF-8 text: set the terminal or the script that runs mttq-nlp to UTF-8\n"
 
 
 def test_commands_have_help():

@@ -96,6 +96,53 @@ def test_csv_with_header(tmp_path):
     assert [str(p) for p in problems] == [f"{path}:3: no 'text' field"]
 
 
+def test_csv_problems_name_the_line_where_the_row_starts_and_nothing_is_swallowed(tmp_path):
+    path = tmp_path / "news.csv"
+    path.write_text('id,title,text\n\nr1,T1,"Một\nhai"\n\nr2,T2\nr3,T3,ba,bốn\nr4,"T4"x,năm\nr5,T5,sáu\n'
+                    'r6,T6,"không đóng\nr7,T7,bảy\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [(a.id, a.location) for a in articles] == [("r1", f"{path}:3"), ("r5", f"{path}:9")]
+    assert [str(p) for p in problems] == [
+        f"{path}:6: 2 cells for 3 columns",
+        f"{path}:7: 4 cells for 3 columns",
+        f"{path}:8: malformed CSV: ',' expected after '\"' (a quote inside a cell is written twice: \"\")",
+        f"{path}:10: a quoted cell opened on this line is never closed, so lines 10-11 were read as one cell; "
+        'close the quote (a quote inside a cell is written twice: "")',
+    ]
+
+
+def test_lone_surrogate_escapes_are_replaced_with_a_warning(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "s1", "title": "\\ud83d\\ude00 Mặt trận", "text": "Tổ quốc \\ud800 x", "tags": ["\\uDC00"]}\n'
+                    '{"id": "s2", "text": "cả cặp \\ud83d\\ude00"}\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [(a.title, a.text) for a in articles] == [("😀 Mặt trận", "Tổ quốc \ufffd x"), ("", "cả cặp 😀")]
+    assert articles[0].fields["tags"] == ["\ufffd"]
+    assert [str(p) for p in problems] == [
+        f"{path}:1: warning: 2 lone surrogate escapes (\\ud800-\\udfff, half of a UTF-16 pair: the exporter cut a "
+        "character in two) replaced by U+FFFD"]
+    articles[0].content_hash()  # was a UnicodeEncodeError
+
+
+def test_csv_cell_over_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr("mttq_nlp.corpus.MAX_RECORD_CHARS", 100)
+    path = tmp_path / "news.csv"
+    path.write_text(f'id,text\nb1,{"x" * 101}\nb2,ok\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [a.id for a in articles] == ["b2"]
+    assert [str(p) for p in problems] == [
+        f"{path}:2: a cell has over 100 characters: split the article, or check that it is one article"]
+
+
+def test_ids_that_are_not_strings_or_whole_numbers(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": 7, "text": "a"}\n{"id": 1.5, "text": "b"}\n{"id": true, "text": "c"}\n', encoding="utf-8")
+    articles, problems = read(path)
+    assert [a.id for a in articles] == ["7"]
+    assert [str(p) for p in problems] == [f"{path}:2: 'id' must be a string or a whole number, found float 1.5",
+                                          f"{path}:3: 'id' must be a string or a whole number, found bool True"]
+
+
 def test_csv_without_text_column_is_refused_by_name(tmp_path):
     path = tmp_path / "news.csv"
     path.write_text("tieu_de,noi_dung\nA,B\n", encoding="utf-8")
@@ -120,7 +167,20 @@ def test_folders_are_searched_recursively(tmp_path):
     assert find_files([tmp_path]) == [str(tmp_path / "a.jsonl"), str(tmp_path / "sub" / "b.txt")]
 
 
+def test_hidden_files_and_folders_are_skipped(tmp_path):
+    (tmp_path / "news" / ".venv" / "pkg").mkdir(parents=True)
+    (tmp_path / "news" / ".venv" / "pkg" / "LICENSE.txt").write_text("MIT\nlicence", encoding="utf-8")
+    (tmp_path / "news" / ".draft.txt").write_text("D\nbody", encoding="utf-8")
+    (tmp_path / "news" / "a.txt").write_text("A\nbody", encoding="utf-8")
+    assert find_files([tmp_path / "news"]) == [str(tmp_path / "news" / "a.txt")]
+    (tmp_path / ".hidden-corpus").mkdir()  # a hidden folder given by name is read
+    (tmp_path / ".hidden-corpus" / "b.txt").write_text("B\nbody", encoding="utf-8")
+    assert find_files([tmp_path / ".hidden-corpus"]) == [str(tmp_path / ".hidden-corpus" / "b.txt")]
+
+
 def test_missing_and_unsupported_sources_are_clear_errors(tmp_path):
+    with pytest.raises(CorpusError, match=r"^'' is not a file or folder: give a corpus path \('\.' for the current"):
+        find_files([""])  # not the current folder
     with pytest.raises(CorpusError, match="no such file or folder"):
         find_files([tmp_path / "missing.jsonl"])
     (tmp_path / "a.pdf").write_bytes(b"%PDF")

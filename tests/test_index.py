@@ -3,7 +3,7 @@ import json
 import pytest
 
 from conftest import ARTICLES, write_jsonl
-from mttq_nlp.errors import IndexMissingError
+from mttq_nlp.errors import IndexMissingError, MttqError
 from mttq_nlp.index import index_corpus, open_index, remove_articles, resolve_index_dir
 from mttq_nlp.search import search
 
@@ -32,6 +32,60 @@ def test_rebuild_starts_empty(tmp_path):
     stats = index_corpus([write_jsonl(tmp_path / "b.jsonl", ARTICLES[3:4])], tmp_path / "ix", rebuild=True)
     assert stats.indexed == 1
     assert ids_in(tmp_path / "ix") == [ARTICLES[3]["id"]]
+
+
+@pytest.mark.parametrize("rebuild", [False, True], ids=["add", "rebuild"])
+def test_a_folder_with_other_files_is_not_made_an_index(tmp_path, rebuild):
+    folder = tmp_path / "documents"
+    (folder / "photos").mkdir(parents=True)
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(MttqError, match=f"^{folder} is a folder with other files in it, not an index: mttq-nlp "
+                                         "does not write an index there or replace it, so as not to delete them. "
+                                         "Give --index-dir a new or empty folder, or move that one away.$"):
+        index_corpus([write_jsonl(tmp_path / "a.jsonl", ARTICLES[:1])], folder, rebuild=rebuild, jobs=1)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "photos"]
+
+
+def test_rebuild_keeps_a_folder_of_the_users_named_like_the_retired_index(tmp_path):
+    source = write_jsonl(tmp_path / "a.jsonl", ARTICLES[:1])
+    index_corpus([source], tmp_path / "ix", jobs=1)
+    (tmp_path / "ix.old").mkdir()
+    (tmp_path / "ix.old" / "mine.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(MttqError, match="ix.old is a folder with other files in it"):
+        index_corpus([source], tmp_path / "ix", rebuild=True, jobs=1)
+    assert (tmp_path / "ix.old" / "mine.txt").read_text(encoding="utf-8") == "mine"
+    assert ids_in(tmp_path / "ix") == [ARTICLES[0]["id"]]
+
+
+def test_the_current_folder_as_index_dir(tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "a.jsonl", ARTICLES[:2])
+    (tmp_path / "ix").mkdir()
+    monkeypatch.chdir(tmp_path / "ix")
+    assert index_corpus([source], ".", jobs=1).indexed == 2
+    assert index_corpus([source], ".", rebuild=True, jobs=1).indexed == 2
+    assert ids_in(tmp_path / "ix") == sorted(a["id"] for a in ARTICLES[:2])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "ix"]
+
+
+def test_an_index_made_by_another_version_is_refused_until_rebuilt(tmp_path):
+    from whoosh import fields, index as whoosh_index
+
+    (tmp_path / "ix").mkdir()
+    old = whoosh_index.create_in(str(tmp_path / "ix"), fields.Schema(id=fields.ID(stored=True, unique=True),
+                                                                     body=fields.TEXT, title=fields.TEXT))
+    with old.writer() as writer:
+        writer.add_document(id="old-1", body="mặt trận tổ quốc")
+    source = write_jsonl(tmp_path / "a.jsonl", ARTICLES[:1])
+    message = (f"The index at {tmp_path / 'ix'} was made by another version of mttq-nlp (it has no date, segmented, "
+               "source, source_key, text, title_text, topic_scores, topics, topics_given, url, version, year fields): "
+               "rebuild it with 'mttq-nlp index --rebuild SOURCES', SOURCES being your corpus.")
+    with pytest.raises(IndexMissingError) as searching:
+        search("mặt trận", tmp_path / "ix")
+    with pytest.raises(IndexMissingError) as indexing:
+        index_corpus([source], tmp_path / "ix", jobs=1)
+    assert str(searching.value) == str(indexing.value) == message
+    assert index_corpus([source], tmp_path / "ix", rebuild=True, jobs=1).indexed == 1
+    assert ids_in(tmp_path / "ix") == [ARTICLES[0]["id"]]
 
 
 def test_bad_records_are_counted_and_duplicates_skipped(tmp_path):

@@ -69,3 +69,10 @@ def test_retag_with_sources_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(cli, ["index", "x.jsonl", "--retag", "--index-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "--retag works on the index alone" in result.output
+
+
+def test_retag_without_topics_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(cli, ["index", "--retag", "--no-topics", "--index-dir", str(tmp_path / "ix")])
+    assert result.exit_code == 2
+    assert ("--retag works on the index alone with a model: give no SOURCES, no --rebuild and no --no-topics."
+            in result.output)

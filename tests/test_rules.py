@@ -117,11 +117,15 @@ def test_shipped_rules_cover_the_taxonomy_and_label_obvious_texts():
      "use exclude, keywords, min_hits, name, phrase_weight, phrases, title_weight."),
     ('[topics.bau-cu]\nkeywords = "bầu cử"\n', "{path}:2: keywords of [topics.bau-cu] must be a list of strings."),
     ('[topics.bau-cu]\nkeywords = ["bầu cử"]\nmin_hits = 0\n', "{path}:3: min_hits must be a positive number, found 0."),
+    ('[topics.bau-cu]\nkeywords = ["bầu cử"]\nmin_hits = nan\n', "{path}:3: min_hits must be a positive number, found nan."),
+    ('[settings]\ntitle_weight = inf\n[topics.bau-cu]\nkeywords = ["bầu cử"]\n',
+     "{path}:2: title_weight must be a positive number, found inf."),
     ('[settings]\nmin_hits = 2\n', "{path}: no topics: add a table per topic, e.g. [topics.bau-cu] "
                                    'with keywords = ["bầu cử", "cử tri"].'),
     ('[topics.bau-cu]\nkeywords = ["..."]\n',
      "{path}:2: keywords of [topics.bau-cu] has a term with no letters or digits: '...'."),
-], ids=["unclosed", "syntax", "unknown-topic", "unknown-key", "not-a-list", "min-hits", "no-topics", "empty-term"])
+], ids=["unclosed", "syntax", "unknown-topic", "unknown-key", "not-a-list", "min-hits", "min-hits-nan", "weight-inf",
+     "no-topics", "empty-term"])
 def test_bad_rules_file_errors_name_file_and_line(tmp_path, content, message):
     path = tmp_path / "rules.toml"
     path.write_text(content, encoding="utf-8")
@@ -210,6 +214,40 @@ def test_label_reports_bad_records_and_goes_on(tmp_path):
     assert result.exit_code == 0
     assert f"{corpus}:2:" in result.stderr
     assert "read 2 = labelled 1 + skipped 1" in result.stderr
+
+
+def test_label_refuses_to_write_over_an_input(tmp_path):
+    corpus = write_jsonl(tmp_path / "in.jsonl", RECORDS)
+    before = corpus.read_text(encoding="utf-8")
+    result = run("label", corpus, "--out", corpus)
+    assert result.exit_code == 1
+    assert (f"Error: {corpus} is both an input and the output: writing it would erase it before it is read. "
+            "Write the labelled records to another file.") in result.stderr
+    assert corpus.read_text(encoding="utf-8") == before
+
+
+def test_label_does_not_read_its_own_output_in_an_input_folder(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    long = dict(RECORDS[0], text=RECORDS[0]["text"] + " Hội nghị hiệp thương." * 500)  # each record flushes
+    write_jsonl(folder / "a.jsonl", [dict(long, id=f"e{n}") for n in range(3)])
+    out = folder / "z-labelled.jsonl"
+    # a subprocess with a timeout: reading the output it writes would never end
+    done = subprocess.run([sys.executable, "-m", "mttq_nlp", "label", str(folder), "--out", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "read 3 = labelled 3 + skipped 0" in done.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_label_to_a_missing_folder_is_a_clear_error(tmp_path):
+    corpus = write_jsonl(tmp_path / "in.jsonl", RECORDS)
+    result = run("label", corpus, "--out", tmp_path / "no" / "out.jsonl")
+    assert result.exit_code == 1
+    assert f"Error: Cannot write {tmp_path / 'no' / 'out.jsonl'}: No such file or directory." in result.stderr
 
 
 def test_label_records_library_api(tmp_path):

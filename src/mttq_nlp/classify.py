@@ -39,7 +39,7 @@ import numpy as np
 
 from . import text as analysis
 from .corpus import Article, Problem, read_corpus
-from .errors import ModelError, TrainingError
+from .errors import ModelError, MttqError, TrainingError
 
 __all__ = [
     "Prediction",
@@ -515,9 +515,14 @@ class SegmentationCache:
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.connection = sqlite3.connect(self.folder / "segmented.sqlite", timeout=60)
-        self.connection.execute("CREATE TABLE IF NOT EXISTS segmented (key TEXT PRIMARY KEY, value TEXT)")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.connection = sqlite3.connect(self.folder / "segmented.sqlite", timeout=60)
+            self.connection.execute("CREATE TABLE IF NOT EXISTS segmented (key TEXT PRIMARY KEY, value TEXT)")
+        except (OSError, sqlite3.Error) as error:
+            raise MttqError(f"The segmentation cache {self.folder / 'segmented.sqlite'} cannot be used "
+                            f"({getattr(error, 'strerror', None) or error}): delete it (it is only a cache), "
+                            "give another --cache-dir, or use --no-cache.") from None
         self.version = _analysis_version()
 
     def key(self, raw: str) -> str:

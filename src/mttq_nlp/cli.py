@@ -39,6 +39,11 @@ def friendly_errors(command):
     return wrapper
 
 
+def _names(sources) -> str:
+    """The corpus sources for a message: '-' is standard input."""
+    return ", ".join("standard input" if source == "-" else str(source) for source in sources)
+
+
 def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))
 
@@ -116,8 +121,9 @@ def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, comm
 
     where = resolve_index_dir(index_dir)
     if retag:
-        if sources or rebuild:
-            raise click.UsageError("--retag works on the index alone: give no SOURCES and no --rebuild.")
+        if sources or rebuild or no_topics:
+            raise click.UsageError("--retag works on the index alone with a model: give no SOURCES, no --rebuild "
+                                   "and no --no-topics.")
         from .classify import load_model
 
         model = load_model(model_dir)
@@ -145,6 +151,8 @@ def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, comm
         click.echo(f"interrupted: {stats.committed} article(s) committed after reading {stats.read}; "
                    "run the same command again to finish", err=True)
         sys.exit(130)
+    if stats.read == 0:
+        raise click.ClickException(f"nothing to index: {_names(sources)} held no records")
     if stats.read == stats.skipped:
         raise click.ClickException("nothing could be indexed: every record was skipped (see above)")
 
@@ -167,6 +175,20 @@ def _load_model_for_index(model_dir, quiet):
 
 # --- search ------------------------------------------------------------------------
 
+class QueriesFile(click.File):
+    """A file of queries, one a line, decoded as corpus files are; a line that cannot
+    be decoded stops the batch with its file and line."""
+
+    def __init__(self):
+        super().__init__("rb")
+
+    def convert(self, value, param, ctx):
+        from .corpus import text_lines
+
+        handle = super().convert(value, param, ctx)
+        return text_lines(handle, "<stdin>" if value == "-" else str(value))
+
+
 @cli.command()
 @click.argument("query", required=False)
 @INDEX_DIR_OPTION
@@ -182,7 +204,7 @@ def _load_model_for_index(model_dir, quiet):
 @click.option("--facets", is_flag=True, help="Count the results by topic, source and year.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: {query, total, hits, facets}.")
 @click.option("--jsonl", "as_jsonl", is_flag=True, help="One JSON hit a line (with --queries: one result a line).")
-@click.option("--queries", type=click.File("r", encoding="utf-8-sig"),
+@click.option("--queries", type=QueriesFile(),
               help="Batch mode: read one query a line from FILE ('-' for stdin).")
 @friendly_errors
 def search(query, index_dir, topics, sources, since, until, limit, page, sort, facets, as_json, as_jsonl, queries):
@@ -558,16 +580,16 @@ def evaluate(sources, model_dir, label_field, as_json, report_file, cache_dir, n
     metrics = evaluate_model(model, list(sources), label_field, cache_dir=_cache_dir(cache_dir, no_cache),
                              processes=jobs, on_problem=stages.problem, on_progress=stages.count)
     stages.done()
-    if report_file:
+    if as_json:
+        echo_json(metrics)
+    else:
+        _print_metrics(metrics)
+    if report_file:  # after the figures, so that they are not lost if it cannot be written
         from .report import write_report
 
         write_report(metrics, report_file, model.card)
         if not quiet:
             click.echo(f"report written to {report_file}", err=True)
-    if as_json:
-        echo_json(metrics)
-    else:
-        _print_metrics(metrics)
 
 
 @cli.command()
@@ -607,7 +629,13 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
 
     def articles():
         for number, value in enumerate(texts, 1):
-            yield Article(id=f"text-{number}", text=value)
+            if not value.strip():
+                yield Problem(f"--text {number}", "empty text: nothing to classify")
+            elif not _is_utf8(value):
+                yield Problem(f"--text {number}", "not UTF-8 text: set the terminal or the script that "
+                                                  "runs mttq-nlp to UTF-8")
+            else:
+                yield Article(id=f"text-{number}", text=value)
         if inputs:
             yield from read_corpus(inputs)
 
@@ -652,8 +680,19 @@ def classify(inputs, texts, model_dir, as_json, as_jsonl, top_k, explain, explai
         echo_json({"model": str(model.path), "articles": results})
     if not quiet and inputs:
         click.echo(f"read {read:,} records: {read - skipped:,} classified, {skipped:,} skipped", err=True)
-    if read and read == skipped:
+    if not read:
+        raise click.ClickException(f"nothing to classify: {_names(inputs)} held no records")
+    if read == skipped:
         raise click.ClickException("nothing could be classified: every record was skipped (see above)")
+
+
+def _is_utf8(argument: str) -> bool:
+    """Whether a command-line argument came as UTF-8 (other bytes arrive as lone surrogates)."""
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _print_classified(record) -> None:
@@ -705,6 +744,8 @@ def label(sources, rules_file, out, evaluate, as_json, quiet):
     if not quiet:
         counts = ", ".join(f"{code} {n}" for code, n in sorted(stats.per_topic.items())) or "-"
         click.echo(f"{stats.summary()}\ntopics: {counts}", err=True)
+    if not stats.read:
+        raise click.ClickException(f"nothing to label: {_names(sources)} held no records")
     if evaluate:
         stream_is_data = out == "-"  # the records are on stdout: the figures go to stderr
         if figures is None:

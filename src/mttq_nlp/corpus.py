@@ -26,7 +26,7 @@ from typing import Iterable, Iterator
 from .errors import CorpusError
 from .text import normalize
 
-__all__ = ["Article", "Problem", "read_corpus", "find_files", "content_id", "SUFFIXES"]
+__all__ = ["Article", "Problem", "read_corpus", "find_files", "content_id", "text_lines", "SUFFIXES"]
 
 SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
 STDIN = "-"
@@ -88,11 +88,14 @@ def find_files(sources: Iterable[str | os.PathLike]) -> list[str]:
         if source == STDIN:
             files.append(STDIN)
             continue
+        if not source.strip():  # Path("") is the current folder: an unset shell variable, most likely
+            raise CorpusError(f"{source!r} is not a file or folder: give a corpus path ('.' for the current folder).")
         path = Path(source)
         if path.is_dir():
             found = sorted(
                 str(p) for p in path.rglob("*")
-                if p.is_file() and _has_corpus_suffix(p.name) and not p.name.startswith(".")
+                if p.is_file() and _has_corpus_suffix(p.name)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)  # .git, .venv, ...
             )
             if not found:
                 raise CorpusError(
@@ -246,6 +249,18 @@ def _binary_lines(handle) -> Iterator[tuple[int, str | _Unreadable]]:
                                       "or compress it again") from None
 
 
+def text_lines(handle, name: str) -> Iterator[str]:
+    """The lines of a binary stream, decoded as corpus files are (UTF-8 with or without a
+    BOM, UTF-16); raises ``CorpusError`` naming ``name`` and the line that cannot be decoded."""
+    try:
+        for number, line in _binary_lines(handle):
+            if isinstance(line, _Unreadable):
+                raise CorpusError(f"{name}:{number}: {line.reason}")
+            yield line
+    except _Unreadable as problem:
+        raise CorpusError(f"{name}:{problem.line}: {problem.reason}") from None
+
+
 class _Prefixed(io.RawIOBase):
     """A binary stream with some already-read bytes put back in front."""
 
@@ -291,37 +306,77 @@ def _read_jsonl_lines(name: str, lines) -> Iterator[Article | Problem]:
         except RecursionError:
             yield Problem(where, "not valid JSON (nested too deeply)")
             continue
+        if "\\ud" in line.lower():  # a surrogate escape; one without its pair is not text
+            record, replaced = _without_lone_surrogates(record)
+            if replaced:
+                yield Problem(where, f"{replaced} lone surrogate escape{'s' if replaced > 1 else ''} (\\ud800-\\udfff, "
+                                     "half of a UTF-16 pair: the exporter cut a character in two) replaced by U+FFFD",
+                              level="warning")
         yield from _article(where, record)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value) -> tuple[object, int]:
+    """``value`` (a decoded JSON value) with lone surrogates replaced by U+FFFD, and how many."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.subn("\ufffd", value)
+    if isinstance(value, list):
+        pairs = [_without_lone_surrogates(item) for item in value]
+        return [item for item, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        items = [(_without_lone_surrogates(key), _without_lone_surrogates(item)) for key, item in value.items()]
+        return {key: item for (key, _), (item, _) in items}, sum(m + n for (_, m), (_, n) in items)
+    return value, 0
 
 
 def _read_csv(name: str, text: str) -> Iterator[Article | Problem]:
     csv.field_size_limit(MAX_RECORD_CHARS)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames
-    if not header:
+    rows = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: a quote left open is an error
+    header, line = None, 0  # line: the last line read
+    while True:
+        where = f"{name}:{line + 1}"  # the line where the next row starts
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            if header is None:
+                raise _Unreadable(line + 1, f"malformed CSV header: {error}") from None
+            yield Problem(where, _csv_problem(str(error), line + 1, rows.line_num))
+            line = rows.line_num
+            continue
+        line = rows.line_num
+        if not row:  # a blank line
+            continue
+        if header is None:
+            header = [column.strip().lower() for column in row]
+            if "text" not in header:
+                raise _Unreadable(
+                    line,
+                    f"CSV header has no 'text' column (found: {', '.join(header)}); the first row must name "
+                    "the columns: text, and optionally id, title, date, source, url, labels",
+                )
+            continue
+        if len(row) > len(header) or len(row) <= header.index("text"):
+            yield Problem(where, f"{len(row)} cell{'s' if len(row) != 1 else ''} for {len(header)} columns")
+            continue
+        record = {key: value for key, value in zip(header, row) if value != ""}
+        if "labels" in record:
+            record["labels"] = [code.strip() for code in re.split(r"[;,|]", record["labels"]) if code.strip()]
+        yield from _article(where, record)
+    if header is None:
         raise _Unreadable(1, "empty CSV file: it needs a header row with at least a 'text' column")
-    header = [(column or "").strip().lower() for column in header]
-    reader.fieldnames = header
-    if "text" not in header:
-        raise _Unreadable(
-            1,
-            f"CSV header has no 'text' column (found: {', '.join(header)}); "
-            "the first row must name the columns: text, and optionally id, title, date, source, url, labels",
-        )
-    line = 1
-    try:
-        for row in reader:
-            where = f"{name}:{line + 1}"
-            line = reader.line_num
-            if None in row:  # more cells than columns
-                yield Problem(where, f"{len(header) + len(row[None])} cells for {len(header)} columns")
-                continue
-            record = {key: value for key, value in row.items() if value not in (None, "")}
-            if "labels" in record:
-                record["labels"] = [code.strip() for code in re.split(r"[;,|]", record["labels"]) if code.strip()]
-            yield from _article(where, record)
-    except csv.Error as error:
-        yield Problem(f"{name}:{reader.line_num}", f"malformed CSV: {error}")
+
+
+def _csv_problem(error: str, first: int, last: int) -> str:
+    if error == "unexpected end of data":
+        return (f"a quoted cell opened on this line is never closed, so lines {first}-{last} were read as one "
+                "cell; close the quote (a quote inside a cell is written twice: \"\")")
+    if error.startswith("field larger than field limit"):
+        return f"a cell has over {MAX_RECORD_CHARS:,} characters: split the article, or check that it is one article"
+    return f"malformed CSV: {error} (a quote inside a cell is written twice: \"\")"
 
 
 def _read_txt(name: str, text: str) -> Iterator[Article | Problem]:
@@ -378,7 +433,7 @@ def _article(where: str, record) -> Iterator[Article | Problem]:
     elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
         article_id = str(raw_id).strip()
     else:
-        yield Problem(where, f"'id' must be a string or a number, found {type(raw_id).__name__}")
+        yield Problem(where, f"'id' must be a string or a whole number, found {type(raw_id).__name__} {raw_id!r}")
         return
 
     for warning in warnings:

@@ -181,12 +181,25 @@ def open_index(index_dir: str | os.PathLike | None = None):
     if not path.is_dir() or not whoosh_index.exists_in(str(path)):
         raise IndexMissingError(f"No index at {path}. Run 'mttq-nlp index' first (or pass --index-dir).")
     try:
-        return storage(path).open_index()
+        ix = storage(path).open_index()
     except Exception as error:  # Whoosh raises many kinds on a damaged index
         raise IndexMissingError(
             f"The index at {path} cannot be opened ({type(error).__name__}: {error}). "
             "Rebuild it with 'mttq-nlp index --rebuild'."
         ) from error
+    return _checked(ix, path)
+
+
+def _checked(ix, path: Path):
+    """``ix``, unless it lacks fields of this version's schema (made by another version)."""
+    missing = sorted(set(schema().names()) - set(ix.schema.names()))
+    if missing:
+        raise IndexMissingError(
+            f"The index at {path} was made by another version of mttq-nlp (it has no {', '.join(missing)} "
+            f"field{'s' if len(missing) > 1 else ''}): rebuild it with 'mttq-nlp index --rebuild SOURCES', "
+            "SOURCES being your corpus."
+        )
+    return ix
 
 
 def source_key(source: str) -> str:
@@ -282,8 +295,10 @@ def index_corpus(
     jobs = max(1, jobs or os.cpu_count() or 1)
     batch_size = max(1, min(batch_size, commit_every))  # commits no rarer than asked
     with IndexLock(path, wait=wait), _StopOnInterrupt() as interrupt:
-        target = path.with_name(path.name + ".rebuild") if rebuild else path
+        _refuse_other_files(path)
+        target = _beside(path, ".rebuild") if rebuild else path
         if rebuild and target.exists():
+            _refuse_other_files(target)
             shutil.rmtree(target)  # left by a killed rebuild
         ix = _open_or_create(target)
         known_ids, known_versions = _known(ix)
@@ -414,15 +429,33 @@ def _open_or_create(path: Path):
         if not whoosh_index.exists_in(str(path)):
             path.mkdir(parents=True, exist_ok=True)
             return storage(path).create_index(schema())
-        return storage(path).open_index()
+        ix = storage(path).open_index()
     except OSError as error:
         raise MttqError(f"Cannot write the index at {path}: {error.strerror or error}.") from error
+    return _checked(ix, path)
+
+
+def _refuse_other_files(path: Path) -> None:
+    """Refuse a folder that holds something other than an index: the index would be
+    mixed with its files, and a rebuild would delete them."""
+    if path.is_dir() and not whoosh_index.exists_in(str(path)) and any(path.iterdir()):
+        raise MttqError(f"{path} is a folder with other files in it, not an index: mttq-nlp does not write "
+                        "an index there or replace it, so as not to delete them. Give --index-dir a new or "
+                        "empty folder, or move that one away.")
+
+
+def _beside(path: Path, suffix: str) -> Path:
+    """The folder named like ``path`` plus ``suffix``, beside it (also for "." and "..")."""
+    path = Path(os.path.abspath(path))
+    return path.with_name(path.name + suffix)
 
 
 def _swap(new: Path, old: Path) -> None:
     """Put a rebuilt index in place of the old one."""
-    retired = old.with_name(old.name + ".old")
+    old = Path(os.path.abspath(old))
+    retired = _beside(old, ".old")
     if retired.exists():
+        _refuse_other_files(retired)
         shutil.rmtree(retired)
     if old.exists():
         old.rename(retired)

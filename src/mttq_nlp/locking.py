@@ -22,7 +22,7 @@ __all__ = ["IndexLock"]
 
 class IndexLock:
     def __init__(self, index_dir: str | os.PathLike, wait: float = 0, poll: float = 0.2):
-        index_dir = Path(index_dir)
+        index_dir = Path(os.path.abspath(index_dir))  # "." has no name to put the lock beside
         self.path = index_dir.with_name(f".{index_dir.name}.lock")
         self.wait, self.poll = wait, poll
         self.cleared_stale: dict | None = None  # the owner of a stale lock we took over

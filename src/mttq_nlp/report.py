@@ -7,6 +7,8 @@ import datetime as dt
 import os
 from html import escape
 
+from .errors import MttqError
+
 __all__ = ["render_report", "write_report"]
 
 _CSS = """
@@ -155,5 +157,9 @@ def render_report(metrics: dict, card: dict | None = None, title: str = "Topic m
 
 
 def write_report(metrics: dict, path: str | os.PathLike, card: dict | None = None) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(render_report(metrics, card))
+    page = render_report(metrics, card)
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(page)
+    except OSError as error:
+        raise MttqError(f"Cannot write the report {path}: {error.strerror or error}.") from None

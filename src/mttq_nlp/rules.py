@@ -29,6 +29,7 @@ and ``rule_hits``); ``evaluate_rules`` compares such labels with gold labels.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import text as analysis
-from .corpus import Problem, read_corpus
+from .corpus import Problem, find_files, read_corpus
 from .errors import MttqError
 from .topics import TOPICS
 
@@ -325,7 +326,7 @@ def _assignment(key: str) -> str:
 
 
 def _positive(value, key: str, location: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:  # nan too
         raise RulesError(f"{location}: {key} must be a positive number, found {value!r}.")
     return value
 
@@ -411,9 +412,10 @@ def label_corpus(
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     stats = LabelStats()
     gold, predicted = [], []
-    handle = sys.stdout if os.fspath(out) == "-" else open(out, "w", encoding="utf-8")
+    files = find_files(sources)  # listed before ``out`` is opened, so it is never read as an input
+    handle = sys.stdout if os.fspath(out) == "-" else _open_output(out, files)
     try:
-        for record in label_records(sources, ruleset, on_problem=on_problem, stats=stats):
+        for record in label_records(files, ruleset, on_problem=on_problem, stats=stats):
             if evaluate and "given_labels" in record:
                 gold.append(record["given_labels"])
                 predicted.append(record["labels"])
@@ -425,6 +427,18 @@ def label_corpus(
             handle.flush()
     report = evaluate_rules(gold, predicted, ruleset.codes) if evaluate and gold else None
     return stats, report
+
+
+def _open_output(out: str | os.PathLike, inputs: list[str]):
+    """``out`` opened for writing, unless it is one of the ``inputs`` (it would be erased unread)."""
+    for path in inputs:
+        if path != "-" and os.path.exists(out) and os.path.samefile(path, out):
+            raise MttqError(f"{out} is both an input and the output: writing it would erase it before it is "
+                            "read. Write the labelled records to another file.")
+    try:
+        return open(out, "w", encoding="utf-8")
+    except OSError as error:
+        raise MttqError(f"Cannot write {out}: {error.strerror or error}.") from None
 
 
 def evaluate_rules(gold: list[list[str]], predicted: list[list[str]], codes: Iterable[str] | None = None) -> dict:
