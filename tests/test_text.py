@@ -142,3 +142,16 @@ def test_abbreviations_that_are_words_are_left_out():
 def test_has_diacritics(raw, marked):
     assert vi.has_diacritics(raw) is marked
 
+
+
+def test_a_long_line_is_segmented_a_few_sentences_at_a_time():
+    sentence = "Ủy ban MTTQ xã phối hợp với UBND xã tổ chức hội nghị lấy ý kiến Nhân dân. "
+    line = sentence * 400  # 30,000 characters on one line
+    pieces = list(vi._pieces(line))
+    assert "".join(pieces) == line
+    assert len(pieces) > 5 and all(len(p) <= vi.LONG_LINE for p in pieces)
+    assert all(p.endswith(". ") for p in pieces[:-1])  # cut after a sentence
+    assert list(vi._pieces("x" * (vi.LONG_LINE + 10))) == ["x" * vi.LONG_LINE, "x" * 10]  # no space: a hard cut
+    assert list(vi._pieces(sentence)) == [sentence]
+    # every syllable is kept, in order
+    assert [s for word in vi.segment(line) for s in word] == vi.syllables(line)

@@ -385,11 +385,29 @@ def _segment_normalized(text: str) -> list[list[str]]:
             continue
         if _is_all_caps(line):
             line = line.lower()
-        for token in word_tokenize(line):
-            parts = findall(token)
-            if parts:
-                words.append(parts)
+        for piece in _pieces(line):
+            for token in word_tokenize(piece):
+                parts = findall(token)
+                if parts:
+                    words.append(parts)
     return _regroup(words)
+
+
+LONG_LINE = 5_000  # characters: a longer line is segmented a few sentences at a time
+_SENTENCE_END = re.compile(r"[.!?;:…]\s")
+
+
+def _pieces(line: str):
+    """``line``, or for a long one, pieces of at most ``LONG_LINE`` characters cut after
+    a sentence (else at a space): the segmenter's memory grows with its input."""
+    start = 0
+    while len(line) - start > LONG_LINE:
+        window = line[start + LONG_LINE // 2:start + LONG_LINE]
+        ends = [m.end() for m in _SENTENCE_END.finditer(window)]
+        cut = ends[-1] if ends else window.rfind(" ") + 1 or len(window)
+        yield line[start:start + LONG_LINE // 2 + cut]
+        start += LONG_LINE // 2 + cut
+    yield line[start:]
 
 
 def _regroup(words: list[list[str]]) -> list[list[str]]:
