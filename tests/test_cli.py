@@ -172,3 +172,12 @@ def test_cli_defaults_are_the_library_defaults():
 
     option = next(p for p in cli.commands["index"].params if p.name == "commit_every")
     assert option.default == DEFAULT_COMMIT_EVERY
+
+
+def test_index_with_a_missing_model_named_in_the_environment_is_an_error(tmp_path, monkeypatch):
+    # asked for by $MTTQ_NLP_MODEL, a model must be there; only the bundled default may be absent
+    monkeypatch.setenv("MTTQ_NLP_MODEL", str(tmp_path / "nowhere"))
+    source = write_jsonl(tmp_path / "a.jsonl", ARTICLES[:2])
+    result = run("index", source, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 1
+    assert "nowhere" in result.stderr and "Traceback" not in result.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 
@@ -160,13 +161,13 @@ def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, comm
 def _load_model_for_index(model_dir, quiet):
     """The topic model for tagging, or None (with a note) when none is available."""
     try:
-        from .classify import load_model
+        from .classify import MODEL_ENV, load_model
     except ImportError:  # the classifier is not built yet
         return None
     try:
         return load_model(model_dir)
     except MttqError as error:
-        if model_dir:
+        if model_dir or os.environ.get(MODEL_ENV):  # a model asked for by name must be there
             raise
         if not quiet:
             click.echo(f"note: indexing without topic tagging ({error})", err=True)
