@@ -458,12 +458,30 @@ def test_search_form_toggles():
 
 def test_serve_command_binds_localhost(monkeypatch, tmp_path):
     calls = {}
-    monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.update(options))
+    monkeypatch.setattr(server, "_listen", lambda host, port, shown: calls.update(host=host, port=port) or "socket")
+    monkeypatch.setattr("uvicorn.Server.run", lambda self, sockets: calls.update(sockets=sockets))
     result = CliRunner().invoke(cli, ["serve", "--index-dir", str(tmp_path / "none"), "--model", str(tmp_path / "nm")],
                                 catch_exceptions=False)
     assert result.exit_code == 0
-    assert (calls["host"], calls["port"]) == ("127.0.0.1", 8000)
+    assert (calls["host"], calls["port"], calls["sockets"]) == ("127.0.0.1", 8000, ["socket"])
     assert "serving on http://127.0.0.1:8000/" in result.stderr
     assert f"note: No index at {tmp_path / 'none'}. Run 'mttq-nlp index' first" in result.stderr
     assert f"note: the classify page is off until there is a topic model (No topic model at {tmp_path / 'nm'}." \
         in result.stderr
+
+
+def test_serve_on_a_port_in_use_is_a_clear_error_before_serving(web_index):
+    import socket
+
+    from mttq_nlp.errors import MttqError
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    said = []
+    try:
+        with pytest.raises(MttqError, match=r"Cannot listen on 127\.0\.0\.1:\d+: .*choose another with --port"):
+            server.serve(web_index, host="127.0.0.1", port=taken.getsockname()[1], echo=said.append)
+    finally:
+        taken.close()
+    assert not any("serving on" in line for line in said)

@@ -24,6 +24,8 @@ each); when the index changes on disk it is refreshed under a lock.
 from __future__ import annotations
 
 import contextlib
+import errno
+import socket
 import threading
 import time
 import urllib.parse
@@ -538,6 +540,23 @@ def serve(index_dir=None, model_dir=None, host: str = "127.0.0.1", port: int = 8
     except (MttqError, ImportError) as error:
         echo(f"note: the classify page is off until there is a topic model ({error})")
     shown = f"[{host}]" if ":" in host else host
+    listening = _listen(host, port, f"{shown}:{port}")
     echo(f"mttq-nlp: serving on http://{shown}:{port}/ (API docs: /docs; Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", limit_concurrency=64,
-                timeout_keep_alive=5, server_header=False)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", limit_concurrency=64,
+                            timeout_keep_alive=5, server_header=False)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int, shown: str) -> socket.socket:
+    """A socket bound to ``host:port``, or a clear error (before saying "serving on")."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        hint = ("another program (another 'mttq-nlp serve'?) is using the port; stop it or choose another with --port"
+                if error.errno == errno.EADDRINUSE else "check --host and --port")
+        raise MttqError(f"Cannot listen on {shown}: {error.strerror or error}; {hint}.") from None
+    return listening
