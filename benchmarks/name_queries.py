@@ -3,7 +3,9 @@
 
 For every entry of the abbreviation table (``src/mttq_nlp/data/abbreviations.tsv``),
 the long form is searched as written and without diacritics, and so is the
-abbreviation itself. A hit is relevant when
+abbreviation itself; and four names, in both forms, beside an administrative level
+("UBND xã", "ủy ban nhân dân xã"), where a hit must hold the two side by side. A hit
+is relevant when
 its title or text holds the name in some writing: the long form, the abbreviation, or
 a mix of both that reads as the long form ("Ủy ban MTTQ" for "Ủy ban Mặt trận Tổ
 quốc"), compared folded, on whole syllables. Prints Markdown: P@10 per query (queries
@@ -28,6 +30,8 @@ from mttq_nlp import text as vi
 from mttq_nlp.search import Searcher
 
 REPO = Path(__file__).resolve().parent.parent
+EDGE_NAMES = ["UBND", "HĐND", "UBMTTQ", "MTTQ"]
+LEVELS = ["xã", "phường", "huyện", "tỉnh"]
 
 
 def folded_syllables(text: str) -> str:
@@ -69,7 +73,7 @@ def _report(argv):
             index_dir = Path(scratch) / "index"
             print(f"indexing {args.corpus} ...", file=sys.stderr)
             index_corpus([args.corpus], index_dir, model=None)
-        rows, short_rows = [], []
+        rows, short_rows, edge_rows = [], [], []
         with Searcher(index_dir) as searcher:
             for short, long in vi.abbreviations().items():
                 forms = writings(short, long)
@@ -79,12 +83,22 @@ def _report(argv):
                     if hits:
                         relevant = sum(any(form in documents[hit.id] for form in forms) for hit in hits)
                         found.append((query, relevant / len(hits), len(hits), held))
+            for short in EDGE_NAMES:
+                long = vi.abbreviations()[short.lower()]
+                for level in LEVELS:
+                    forms = [f"{form}{vi.fold(level)} " for form in writings(short, long)]
+                    held = sum(any(form in text for form in forms) for text in documents.values())
+                    for query in (f"{short} {level}", f"{long} {level}"):
+                        hits = searcher.search(query, limit=10).hits
+                        relevant = sum(any(form in documents[hit.id] for form in forms) for hit in hits)
+                        edge_rows.append((query, relevant / max(1, len(hits)), len(hits), held))
 
     print("# Name queries on the sample corpus\n")
     print(f"Each long form of the abbreviation table searched as written and without diacritics, and each "
           f"abbreviation, over {len(documents)} articles of `{args.corpus.name}/`; a hit is relevant when it holds "
           "the name in some writing (long form, abbreviation, or a mix such as \"Ủy ban MTTQ\").\n")
-    for heading, table in (("Long forms", rows), ("Abbreviations", short_rows)):
+    tables = (("Long forms", rows), ("Abbreviations", short_rows), ("Names beside an administrative level", edge_rows))
+    for heading, table in tables:
         print(f"## {heading}\n")
         print("| query | P@10 | hits | articles with the name |")
         print("|---|---:|---:|---:|")

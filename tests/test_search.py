@@ -193,6 +193,29 @@ def test_a_name_the_segmenter_splits_ranks_above_its_scattered_syllables(tmp_pat
     assert set(ranked[:2]) == {"ldld-long", "ldld-short"} and ranked[2] == "ldld-scattered"
 
 
+NAME_EDGES = [
+    {"id": "ubnd-xa-body", "title": "Làm đường giao thông nông thôn",
+     "text": "Thôn Đông họp dân bàn làm đường; UBND xã hỗ trợ xi măng, người dân góp công."},
+    {"id": "ubnd-tinh-title", "title": "UBND tỉnh họp phiên thường kỳ tháng Ba",
+     "text": "UBND tỉnh họp bàn kế hoạch đầu tư; nhiều xã vùng cao được ưu tiên vốn."},
+    {"id": "xa-title", "title": "Xã vùng cao đón Tết", "text": "UBND huyện thăm hỏi, tặng quà các hộ nghèo của xã."},
+    {"id": "mttq-phuong-body", "title": "Ra mắt tổ dân phố mới",
+     "text": "Ủy ban MTTQ phường dự lễ ra mắt tổ dân phố sau sắp xếp."},
+    {"id": "mttq-tinh-title", "title": "Ủy ban MTTQ tỉnh tổng kết năm",
+     "text": "Ủy ban MTTQ tỉnh tổng kết công tác năm; nhiều phường, xã làm tốt."},
+]
+
+
+@pytest.mark.parametrize("query, first", [
+    ("UBND xã", "ubnd-xa-body"), ("ủy ban nhân dân xã", "ubnd-xa-body"), ("uy ban nhan dan xa", "ubnd-xa-body"),
+    ("Ủy ban MTTQ phường", "mttq-phuong-body"), ("Ủy ban Mặt trận Tổ quốc phường", "mttq-phuong-body"),
+])
+def test_a_name_beside_a_word_ranks_first_where_they_stand_together(tmp_path_factory, query, first):
+    # the name in the title and the word elsewhere is not "UBND xã"
+    with _searcher_of(tmp_path_factory, NAME_EDGES) as s:
+        assert ids(s, query)[0] == first
+
+
 PHRASE_PLACES = [
     {"id": "scattered-title", "title": "Xã hội hóa nguồn lực, phản biện chính sách",
      "text": "Hội nghị bàn về xã hội hóa. Mặt trận tổ chức phản biện xã hội dự thảo đề án xã hội hóa "

@@ -37,6 +37,7 @@ ADJACENT_BOOST = 3.0  # two query syllables found as one word of the document
 FIELDS = ("title", "body")
 CACHE_POSTINGS = 20_000_000  # postings kept decoded (8 bytes each)
 CACHE_PHRASES = 256  # phrase checks kept (a byte per document each)
+EDGE_CANDIDATES = 200  # documents checked for a name beside a query word
 
 
 @dataclass
@@ -222,6 +223,56 @@ class Collection:
                 score[ids] += s
         return Match(mask, score, mask.astype(np.int32), 1)
 
+    def phrase_match(self, phrases: list[list[str]], fields, candidates: np.ndarray) -> Match:
+        """The ``candidates`` (sorted document numbers) with any of ``phrases``, scored
+        in each field as one term (without its frequency) ``ADJACENT_BOOST`` times, its
+        IDF taken from the candidates."""
+        score = np.zeros(self.size, dtype=np.float32)
+        for name in fields:
+            found = self.phrase_among(phrases, name, candidates)
+            df = int(np.count_nonzero(found))
+            if df:
+                score[found] += ADJACENT_BOOST * (TITLE_BOOST if name == "title" else 1.0) * self.idf(df)
+        mask = score > 0
+        return Match(mask, score, mask.astype(np.int32), 1)
+
+    def phrase_among(self, phrases: list[list[str]], field: str, candidates: np.ndarray) -> np.ndarray:
+        """Of ``candidates`` (sorted document numbers), those with the folded syllables
+        of any of ``phrases`` side by side in ``field``: the positions are read for
+        these documents alone, so the cost does not grow with the collection."""
+        key = (field, tuple(tuple(vi.fold(w) for w in words) for words in phrases), candidates.tobytes())
+        mask = self._phrases.get(key)
+        if mask is not None:
+            self._phrases.move_to_end(key)
+            return mask.copy()
+        mask = np.zeros(self.size, dtype=bool)
+        for leaf, offset in self._leaves():
+            local = candidates[(candidates >= offset) & (candidates < offset + leaf.doc_count_all())] - offset
+            for words in phrases if len(local) else []:
+                try:
+                    matchers = [leaf.postings(field, vi.fold(w)) for w in words]
+                except Exception:  # TermNotFound, or a field the segment does not have
+                    continue
+                for doc in map(int, local):
+                    positions = []
+                    for matcher in matchers:
+                        if matcher.is_active() and matcher.id() < doc:
+                            matcher.skip_to(doc)
+                        if not matcher.is_active() or matcher.id() != doc:
+                            break
+                        positions.append(matcher.value_as("positions"))
+                    else:
+                        later = [set(p) for p in positions[1:]]
+                        if any(all(at + i in found for i, found in enumerate(later, 1)) for at in positions[0]):
+                            mask[doc + offset] = True
+        self._remember(key, mask)
+        return mask.copy()
+
+    def _remember(self, key, mask: np.ndarray) -> None:
+        self._phrases[key] = mask
+        while len(self._phrases) > CACHE_PHRASES:
+            self._phrases.popitem(last=False)
+
     def phrase_mask(self, phrases: list[list[str]], fields=FIELDS) -> np.ndarray:
         """Documents with the folded syllables of any of ``phrases`` side by side (Whoosh
         checks positions, which is slow: the last ``CACHE_PHRASES`` answers are kept)."""
@@ -232,9 +283,7 @@ class Collection:
                           for words in key[1] for name in fields])
             mask = np.zeros(self.size, dtype=bool)
             mask[np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)] = True
-            self._phrases[key] = mask
-            while len(self._phrases) > CACHE_PHRASES:
-                self._phrases.popitem(last=False)
+            self._remember(key, mask)
         else:
             self._phrases.move_to_end(key)
         return mask.copy()
@@ -456,6 +505,19 @@ def words(collection: Collection, text: str, fields=FIELDS, pairs: bool = True, 
             name_score = named_docs.score if named_docs is not None else np.zeros(len(score), dtype=np.float32)
             clauses.append(Match(found, name_score, found.astype(np.int32), 1))
             score = score + name_score
+        for start, end, writings in _full_names(tuple(syllables)):
+            # a name beside another word of the query ("UBND xã"), side by side in some
+            # writing ("Ủy ban nhân dân xã"), is one more query word, looked for in the
+            # best EDGE_CANDIDATES documents with both
+            for edge in [i for i in (start - 1, end) if 0 <= i < len(syllables)]:
+                runs = [[syllables[edge], *w] if edge < start else [*w, syllables[edge]] for w in writings]
+                both = np.logical_and.reduce([clauses[j].mask for j in range(min(start, edge), max(end, edge + 1))])
+                candidates = np.flatnonzero(both)
+                if len(candidates) > EDGE_CANDIDATES:
+                    best = np.argpartition(-score[candidates], EDGE_CANDIDATES - 1)[:EDGE_CANDIDATES]
+                    candidates = np.sort(candidates[best])
+                clauses.append(collection.phrase_match(runs[:MAX_PHRASE_WRITINGS], fields, candidates))
+                score = score + clauses[-1].score
         for i, (first, second) in enumerate(zip(syllables, syllables[1:])):
             bonus = collection.term_match(f"{first}_{second}", fields, boost=ADJACENT_BOOST).score
             # where the name is not found (segmented otherwise), its pairs count as before
