@@ -181,3 +181,12 @@ def test_index_with_a_missing_model_named_in_the_environment_is_an_error(tmp_pat
     result = run("index", source, "--index-dir", tmp_path / "ix")
     assert result.exit_code == 1
     assert "nowhere" in result.stderr and "Traceback" not in result.output
+
+
+def test_search_says_when_a_filter_matches_no_article(index_dir):
+    result = run("search", "bàn topic:an_sinh", "--source", "Báo Không Có", "--index-dir", index_dir)
+    assert "No results" in result.output
+    assert "note: no article in the index has the topic 'an_sinh'; 'mttq-nlp topics' lists the codes." in result.stderr
+    assert "note: no article in the index has the source 'Báo Không Có'; --facets counts" in result.stderr
+    result = run("search", "bàn", "--topic", "AN-SINH", "--source", "bao tinh", "--index-dir", index_dir)
+    assert result.exit_code == 0 and "note:" not in result.stderr  # case and marks do not matter

@@ -400,3 +400,9 @@ def test_filters_alone_list_newest_first(dated):
 def test_unknown_sort_is_an_error(dated):
     with pytest.raises(QueryError, match="--sort 'date' is not one of relevance, newest, oldest"):
         dated.search("bầu cử", sort="date")
+
+
+def test_unknown_filters(searcher):
+    assert searcher.unknown_filters("bàn topic:AN-SINH", sources=["bao tinh"]) == []  # case and marks do not matter
+    assert searcher.unknown_filters("topic:an_sinh", topics=["covid-19", "x"], sources=["Báo Khác"]) == [
+        ("topic", "x"), ("topic", "an_sinh"), ("source", "Báo Khác")]

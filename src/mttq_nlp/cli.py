@@ -253,6 +253,10 @@ def search(query, index_dir, topics, sources, since, until, limit, page, sort, f
                     _print_human(result)
             return
         result = searcher.search(query, **options)
+        if not result.total:
+            for kind, value in searcher.unknown_filters(query, topics, sources):
+                hint = "'mttq-nlp topics' lists the codes" if kind == "topic" else "--facets counts the sources"
+                click.echo(f"note: no article in the index has the {kind} {value!r}; {hint}.", err=True)
     if as_json:
         echo_json(result.to_dict())
     elif as_jsonl:

@@ -449,6 +449,18 @@ class Searcher:
         )
 
     @_one_at_a_time
+    def unknown_filters(self, query: str = "", topics=(), sources=()) -> list[tuple[str, str]]:
+        """The topic codes and sources, given or in ``query``, that no article has, as
+        ``("topic", code)`` and ``("source", name)``."""
+        filters = _filters(parse_query(query))
+        topics = list(topics) + [f.value for f in filters if f.field == "topic"]
+        sources = list(sources) + [f.value for f in filters if f.field == "source"]
+        known_topics = set(self.collection.values("topics")[0])
+        known_sources = set(self.collection.values("source_key")[0])
+        return ([("topic", t) for t in topics if t.strip().lower() not in known_topics]
+                + [("source", s) for s in sources if source_key(s) not in known_sources])
+
+    @_one_at_a_time
     def article(self, article_id: str) -> dict | None:
         """The stored fields of one article, or None."""
         stored = self.searcher.document(id=article_id)
