@@ -242,51 +242,65 @@ class Collection:
         these documents alone, so the cost does not grow with the collection."""
         key = (field, tuple(tuple(vi.fold(w) for w in words) for words in phrases), candidates.tobytes())
         mask = self._phrases.get(key)
+        if mask is None:
+            mask = np.zeros(self.size, dtype=bool)
+            for words in key[1]:
+                mask |= self._side_by_side(words, field, candidates)
+            self._remember(key, mask)
+        else:
+            self._phrases.move_to_end(key)
+        return mask.copy()
+
+    def phrase_mask(self, phrases: list[list[str]], fields=FIELDS) -> np.ndarray:
+        """Documents with the folded syllables of any of ``phrases`` side by side. A
+        document that holds them as one word ("thành_phố") has them; the positions are
+        read for the others that hold every syllable (slow: the last ``CACHE_PHRASES``
+        answers are kept)."""
+        key = (tuple(fields), tuple(tuple(vi.fold(w) for w in words) for words in phrases))
+        mask = self._phrases.get(key)
         if mask is not None:
             self._phrases.move_to_end(key)
             return mask.copy()
         mask = np.zeros(self.size, dtype=bool)
-        for leaf, offset in self._leaves():
-            local = candidates[(candidates >= offset) & (candidates < offset + leaf.doc_count_all())] - offset
-            for words in phrases if len(local) else []:
-                try:
-                    matchers = [leaf.postings(field, vi.fold(w)) for w in words]
-                except Exception:  # TermNotFound, or a field the segment does not have
-                    continue
-                for doc in map(int, local):
-                    positions = []
-                    for matcher in matchers:
-                        if matcher.is_active() and matcher.id() < doc:
-                            matcher.skip_to(doc)
-                        if not matcher.is_active() or matcher.id() != doc:
-                            break
-                        positions.append(matcher.value_as("positions"))
-                    else:
-                        later = [set(p) for p in positions[1:]]
-                        if any(all(at + i in found for i, found in enumerate(later, 1)) for at in positions[0]):
-                            mask[doc + offset] = True
+        for words in key[1]:
+            for name in fields:
+                mask[self.postings(name, "_".join(words))[0]] = True  # one word: side by side
+                if len(words) > 1:
+                    rest = np.logical_and.reduce([self.mask_of(name, w) for w in words]) & ~mask
+                    mask |= self._side_by_side(words, name, np.flatnonzero(rest))
         self._remember(key, mask)
         return mask.copy()
+
+    def _side_by_side(self, words: tuple[str, ...], field: str, candidates: np.ndarray) -> np.ndarray:
+        """Of ``candidates`` (sorted document numbers), those with the folded syllables
+        ``words`` at consecutive positions of ``field``."""
+        mask = np.zeros(self.size, dtype=bool)
+        for leaf, offset in self._leaves() if len(candidates) else []:
+            local = candidates[(candidates >= offset) & (candidates < offset + leaf.doc_count_all())] - offset
+            if not len(local):
+                continue
+            try:
+                matchers = [leaf.postings(field, w) for w in words]
+            except Exception:  # TermNotFound, or a field the segment does not have
+                continue
+            for doc in map(int, local):
+                positions = []
+                for matcher in matchers:
+                    if matcher.is_active() and matcher.id() < doc:
+                        matcher.skip_to(doc)
+                    if not matcher.is_active() or matcher.id() != doc:
+                        break
+                    positions.append(matcher.value_as("positions"))
+                else:
+                    later = [set(p) for p in positions[1:]]
+                    if any(all(at + i in found for i, found in enumerate(later, 1)) for at in positions[0]):
+                        mask[doc + offset] = True
+        return mask
 
     def _remember(self, key, mask: np.ndarray) -> None:
         self._phrases[key] = mask
         while len(self._phrases) > CACHE_PHRASES:
             self._phrases.popitem(last=False)
-
-    def phrase_mask(self, phrases: list[list[str]], fields=FIELDS) -> np.ndarray:
-        """Documents with the folded syllables of any of ``phrases`` side by side (Whoosh
-        checks positions, which is slow: the last ``CACHE_PHRASES`` answers are kept)."""
-        key = (tuple(fields), tuple(tuple(vi.fold(w) for w in words) for words in phrases))
-        mask = self._phrases.get(key)
-        if mask is None:
-            query = Q.Or([Q.Phrase(name, list(words)) if len(words) > 1 else Q.Term(name, words[0])
-                          for words in key[1] for name in fields])
-            mask = np.zeros(self.size, dtype=bool)
-            mask[np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)] = True
-            self._remember(key, mask)
-        else:
-            self._phrases.move_to_end(key)
-        return mask.copy()
 
     # -- per-document values, for filters and facets -----------------------------------
 
