@@ -190,3 +190,19 @@ def test_search_says_when_a_filter_matches_no_article(index_dir):
     assert "note: no article in the index has the source 'Báo Không Có'; --facets counts" in result.stderr
     result = run("search", "bàn", "--topic", "AN-SINH", "--source", "bao tinh", "--index-dir", index_dir)
     assert result.exit_code == 0 and "note:" not in result.stderr  # case and marks do not matter
+
+
+@pytest.mark.parametrize("args", [
+    ["search", "x", "--index-dir", ""],
+    ["index", "--index-dir", " "],
+    ["classify", "--text", "x", "--model", ""],
+    ["train", "corpus", "--out", ""],
+    ["label", "corpus", "--out", ""],
+    ["evaluate", "corpus", "--report", ""],
+])
+def test_an_empty_path_option_is_a_usage_error(args, tmp_path, monkeypatch):
+    # "" is what an unset shell variable gives; it must not mean the current folder
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2
+    assert "is empty: give a path (is a shell variable unset?)" in result.stderr

@@ -19,9 +19,20 @@ from .errors import MttqError
 
 __all__ = ["cli"]
 
+
+class NonEmptyPath(click.Path):
+    """A path option that refuses "" (an unset shell variable), which would otherwise
+    mean the current folder or a default."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty: give a path (is a shell variable unset?).", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 INDEX_DIR_OPTION = click.option(
     "--index-dir",
-    type=click.Path(file_okay=False),
+    type=NonEmptyPath(file_okay=False),
     default=None,
     help="Index folder (default: $MTTQ_NLP_INDEX or ./mttq-index).",
 )
@@ -87,7 +98,7 @@ def cli():
 @cli.command()
 @click.argument("sources", nargs=-1, type=click.Path(allow_dash=True))
 @INDEX_DIR_OPTION
-@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--model", "model_dir", type=NonEmptyPath(file_okay=False), default=None,
               help="Topic model folder (default: the bundled Front model).")
 @click.option("--no-topics", is_flag=True, help="Do not tag topics (given labels are still kept).")
 @click.option("--rebuild", is_flag=True, help="Build a new index from scratch (the old one serves until it is done).")
@@ -338,11 +349,11 @@ def remove(ids, index_dir, wait):
 # --- train, evaluate, classify -----------------------------------------------------
 
 MODEL_OPTION = click.option(
-    "--model", "model_dir", type=click.Path(file_okay=False), default=None,
+    "--model", "model_dir", type=NonEmptyPath(file_okay=False), default=None,
     help="Topic model folder (default: $MTTQ_NLP_MODEL or the bundled Front model).",
 )
 CACHE_OPTION = click.option(
-    "--cache-dir", type=click.Path(file_okay=False), default=None,
+    "--cache-dir", type=NonEmptyPath(file_okay=False), default=None,
     help="Keep segmented texts here for the next run (default: ~/.cache/mttq-nlp).",
 )
 NO_CACHE_OPTION = click.option("--no-cache", is_flag=True, help="Neither read nor write the segmentation cache.")
@@ -447,11 +458,11 @@ def _print_metrics(metrics: dict) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+@click.option("--out", "out_dir", required=True, type=NonEmptyPath(file_okay=False),
               help="Model folder to write (replaced atomically when complete).")
 @click.option("--label-field", default="labels", show_default=True,
               help="Field with the topics: a list (multi-label) or a string (single-label).")
-@click.option("--eval", "eval_sources", multiple=True, type=click.Path(allow_dash=True),
+@click.option("--eval", "eval_sources", multiple=True, type=NonEmptyPath(allow_dash=True),
               help="Evaluate on this corpus instead of a hold-out (repeatable).")
 @click.option("--eval-split", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True,
               help="Share of the records held out (stratified) for evaluation; 0 needs --cv or --eval.")
@@ -557,7 +568,7 @@ def train(sources, out_dir, label_field, eval_sources, eval_split, cv, rules_fil
 @MODEL_OPTION
 @click.option("--label-field", default=None, help="Field with the true topics (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="All the figures as one JSON document.")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--report", "report_file", type=NonEmptyPath(dir_okay=False, writable=True), default=None,
               help="Also write a self-contained HTML report with charts.")
 @CACHE_OPTION
 @NO_CACHE_OPTION
@@ -716,9 +727,9 @@ def _print_classified(record) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
+@click.option("--rules", "rules_file", type=NonEmptyPath(dir_okay=False), default=None,
               help="Rules file, TOML (default: the shipped rules for the 8 topics).")
-@click.option("--out", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
+@click.option("--out", default="-", show_default=True, type=NonEmptyPath(dir_okay=False, allow_dash=True),
               help="JSONL file to write ('-': standard output).")
 @click.option("--eval", "evaluate", is_flag=True,
               help="Compare with the records' own 'labels': precision, recall, F1 per topic.")
@@ -798,7 +809,7 @@ def topics(index_dir, as_json):
 
 @cli.command()
 @INDEX_DIR_OPTION
-@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--model", "model_dir", type=NonEmptyPath(file_okay=False), default=None,
               help="Topic model folder for the classify page (default: the bundled Front model).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 opens the server to the network.")
