@@ -74,14 +74,16 @@ def test_jsonl_gz_and_invalid_utf8_line(tmp_path):
     assert "not valid UTF-8" in problems[0].reason
 
 
-def test_truncated_jsonl_gz_keeps_the_records_before_and_says_where(tmp_path):
+@pytest.mark.parametrize("count, text", [(2000, "Mặt trận " * 40), (40, "Tin ngắn")],
+                         ids=["long", "under-4-kb"])
+def test_truncated_jsonl_gz_keeps_the_records_before_and_says_where(tmp_path, count, text):
     path = tmp_path / "news.jsonl.gz"
-    records = [json.dumps({"id": str(i), "text": f"Bài {i}: " + "Mặt trận " * 40 + str(i * 7919)},
-                          ensure_ascii=False) for i in range(2000)]
+    records = [json.dumps({"id": str(i), "text": f"Bài {i}: {text} {i * 7919}"}, ensure_ascii=False)
+               for i in range(count)]
     data = gzip.compress(("\n".join(records) + "\n").encode())
-    path.write_bytes(data[: len(data) // 2])
+    path.write_bytes(data[: len(data) * 3 // 4])
     articles, problems = read(path)
-    assert 0 < len(articles) < 2000
+    assert 0 < len(articles) < count
     assert [a.id for a in articles] == [str(i) for i in range(len(articles))]
     assert len(problems) == 1 and problems[0].location == f"{path}:{len(articles) + 1}"
     assert "cut short or damaged" in problems[0].reason

@@ -220,8 +220,12 @@ def _decode_hint(data: bytes, error: UnicodeDecodeError) -> str:
 def _binary_lines(handle) -> Iterator[tuple[int, str | _Unreadable]]:
     """Numbered text lines of a binary stream; a line that cannot be decoded becomes
     an ``_Unreadable`` so the rest of the file is still read."""
-    head = handle.read(4096)
+    head, cut = _head(handle)
     encoding = _encoding_of(head)
+    if cut is not None and encoding in ("utf-8", "utf-8-sig"):  # a short .gz cut short: its whole lines
+        handle = _Raising(cut)
+    elif cut is not None:
+        raise cut
     if encoding != "utf-8" and encoding != "utf-8-sig":
         # UTF-16 lines are not split on b"\n"; decode the whole stream as text
         stream = io.TextIOWrapper(_Prefixed(head, handle), encoding=encoding, newline=None)
@@ -259,6 +263,33 @@ def text_lines(handle, name: str) -> Iterator[str]:
             yield line
     except _Unreadable as problem:
         raise CorpusError(f"{name}:{problem.line}: {problem.reason}") from None
+
+
+def _head(handle, size: int = 4096) -> tuple[bytes, Exception | None]:
+    """The first ``size`` bytes of a stream, or as many as a damaged .gz gives, and the
+    error that stopped it."""
+    chunks, got = [], 0
+    read = getattr(handle, "read1", handle.read)
+    try:
+        while got < size:
+            chunk = read(size - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        return b"".join(chunks), error
+    return b"".join(chunks), None
+
+
+class _Raising:
+    """A stream whose next read raises ``error``: the rest of a damaged file."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def read(self, size: int = -1) -> bytes:
+        raise self.error
 
 
 class _Prefixed(io.RawIOBase):
