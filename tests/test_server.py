@@ -380,6 +380,13 @@ def test_search_page_sort_links(client, monkeypatch):
     assert "Không bài nào có đủ mọi từ." in html
 
 
+def test_search_page_says_when_a_filter_matches_no_article(client):
+    html = client.get("/", params={"q": "ban", "topic": "bau_cu", "source": "Báo <Khác>"}).text
+    assert "Chỉ mục không có bài nào thuộc chủ đề “bau_cu”." in html
+    assert "Chỉ mục không có bài nào của nguồn “Báo &lt;Khác&gt;”." in html
+    assert '<a href="/?q=ban">Bỏ các bộ lọc</a>' in html
+
+
 def test_search_page_bad_date_is_400_in_vietnamese(client):
     response = client.get("/", params={"q": "ban", "since": "31/02/2021"})
     assert response.status_code == 400

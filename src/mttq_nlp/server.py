@@ -406,12 +406,15 @@ def create_app(index_dir=None, model_dir=None) -> FastAPI:
                                          sort=form.sort)
             except QueryError as problem:
                 error = _vietnamese_query_error(str(problem))
-        pages = 0
+        pages, unknown = 0, []
         if result is not None:
             pages = min(MAX_PAGE, max(1, -(-result.total // PAGE_SIZE)))
+            if not result.total:
+                unknown = searcher.unknown_filters(form.q, form.topics, form.sources)
         return render(request, "search.html", status_code=400 if error else 200, form=form, result=result,
                     error=error, pages=pages, page_numbers=_page_numbers(form.page, pages) if pages > 1 else [],
-                    article_count=searcher.searcher.doc_count(), first=(form.page - 1) * PAGE_SIZE + 1)
+                    article_count=searcher.searcher.doc_count(), first=(form.page - 1) * PAGE_SIZE + 1,
+                    unknown=unknown)
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(request: Request, article_id: str):
