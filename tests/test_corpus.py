@@ -95,7 +95,7 @@ def test_csv_with_header(tmp_path):
     path.write_text('id,title,text,labels\n1,Tiêu đề,"Nội dung, có dấu phẩy",bau-cu;giam-sat\n2,,\n', encoding="utf-8")
     articles, problems = read(path)
     assert [(a.id, a.text, a.labels) for a in articles] == [("1", "Nội dung, có dấu phẩy", ["bau-cu", "giam-sat"])]
-    assert [str(p) for p in problems] == [f"{path}:3: no 'text' field"]
+    assert [str(p) for p in problems] == [f"{path}:3: empty 'text'"]
 
 
 def test_csv_problems_name_the_line_where_the_row_starts_and_nothing_is_swallowed(tmp_path):
@@ -198,3 +198,15 @@ def test_content_id_ignores_normalisation_differences():
     import unicodedata
 
     assert content_id("Hoà giải", "thuỷ lợi") == content_id("Hòa giải", unicodedata.normalize("NFD", "thủy lợi"))
+
+
+def test_csv_empty_text_cell_and_a_column_named_twice(tmp_path):
+    path = tmp_path / "news.csv"
+    path.write_text("id,title,text\n1,Tiêu đề một,\n2,,\n", encoding="utf-8")
+    articles, problems = read(path)
+    assert [a.id for a in articles] == ["1"]  # a title alone is an article, as in JSONL
+    assert [(p.location, p.reason) for p in problems] == [(f"{path}:3", "empty 'text'")]
+    path.write_text("id,text,title,TEXT\n1,a,b,c\n", encoding="utf-8")
+    articles, problems = read(path)
+    assert not articles and problems[0].location == f"{path}:1"
+    assert "CSV header names 'text' more than once" in problems[0].reason

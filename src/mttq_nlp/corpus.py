@@ -389,16 +389,23 @@ def _read_csv(name: str, text: str) -> Iterator[Article | Problem]:
                     f"CSV header has no 'text' column (found: {', '.join(header)}); the first row must name "
                     "the columns: text, and optionally id, title, date, source, url, labels",
                 )
+            twice = sorted({c for c in header if header.count(c) > 1 and c in CSV_COLUMNS})
+            if twice:
+                raise _Unreadable(line, f"CSV header names {', '.join(repr(c) for c in twice)} more than once: "
+                                        "which one to read is unclear; rename or remove the extra column")
             continue
         if len(row) > len(header) or len(row) <= header.index("text"):
             yield Problem(where, f"{len(row)} cell{'s' if len(row) != 1 else ''} for {len(header)} columns")
             continue
-        record = {key: value for key, value in zip(header, row) if value != ""}
+        record = {key: value for key, value in zip(header, row) if value != "" or key == "text"}
         if "labels" in record:
             record["labels"] = [code.strip() for code in re.split(r"[;,|]", record["labels"]) if code.strip()]
         yield from _article(where, record)
     if header is None:
         raise _Unreadable(1, "empty CSV file: it needs a header row with at least a 'text' column")
+
+
+CSV_COLUMNS = ("id", "title", "text", "date", "source", "url", "labels")
 
 
 def _csv_problem(error: str, first: int, last: int) -> str:
