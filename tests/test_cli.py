@@ -206,3 +206,13 @@ def test_an_empty_path_option_is_a_usage_error(args, tmp_path, monkeypatch):
     result = run(*args)
     assert result.exit_code == 2
     assert "is empty: give a path (is a shell variable unset?)" in result.stderr
+
+
+def test_an_index_variable_naming_a_file_says_so(tmp_path, monkeypatch):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("MTTQ_NLP_INDEX", str(afile))
+    for args in (["search", "x"], ["index", write_jsonl(tmp_path / "a.jsonl", ARTICLES[:1])], ["topics"]):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert f"{afile} (from $MTTQ_NLP_INDEX) is a file, not an index folder" in result.stderr

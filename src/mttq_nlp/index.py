@@ -165,7 +165,12 @@ def schema() -> Schema:
 
 def resolve_index_dir(index_dir: str | os.PathLike | None) -> Path:
     """The index folder: as given, else $MTTQ_NLP_INDEX, else ./mttq-index."""
-    return Path(index_dir or os.environ.get(INDEX_DIR_VARIABLE) or DEFAULT_INDEX_DIR)
+    path = Path(index_dir or os.environ.get(INDEX_DIR_VARIABLE) or DEFAULT_INDEX_DIR)
+    if path.exists() and not path.is_dir():
+        named = "" if index_dir else f" (from ${INDEX_DIR_VARIABLE})" if os.environ.get(INDEX_DIR_VARIABLE) else ""
+        raise IndexMissingError(f"{path}{named} is a file, not an index folder: name a folder instead"
+                                f"{' (or unset the variable to use ./mttq-index)' if named else ''}.")
+    return path
 
 
 def storage(path: str | os.PathLike) -> FileStorage:
