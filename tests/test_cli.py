@@ -216,3 +216,12 @@ def test_an_index_variable_naming_a_file_says_so(tmp_path, monkeypatch):
         result = run(*args)
         assert result.exit_code == 1, args
         assert f"{afile} (from $MTTQ_NLP_INDEX) is a file, not an index folder" in result.stderr
+
+
+def test_index_notes_given_labels_that_are_not_topic_codes(tmp_path):
+    records = [dict(ARTICLES[0], labels=["bau_cu", "an-sinh"]), dict(ARTICLES[1], labels=["an-sinh"])]
+    result = run("index", write_jsonl(tmp_path / "a.jsonl", records), "--index-dir", tmp_path / "ix", "--no-topics")
+    assert result.exit_code == 0
+    assert "note: labels given in the data that are not Front topic codes, kept as given: bau_cu" in result.stderr
+    result = run("index", write_jsonl(tmp_path / "b.jsonl", records[1:]), "--index-dir", tmp_path / "ix2", "--no-topics")
+    assert "note: labels" not in result.stderr

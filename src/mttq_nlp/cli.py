@@ -159,6 +159,8 @@ def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, comm
     progress.done()
     if not quiet:
         click.echo(f"{where}: {stats.summary()}", err=True)
+        if stats.indexed or stats.updated:
+            _note_other_labels(where)
     if stats.interrupted:
         click.echo(f"interrupted: {stats.committed} article(s) committed after reading {stats.read}; "
                    "run the same command again to finish", err=True)
@@ -167,6 +169,21 @@ def index(sources, index_dir, model_dir, no_topics, rebuild, retag, strict, comm
         raise click.ClickException(f"nothing to index: {_names(sources)} held no records")
     if stats.read == stats.skipped:
         raise click.ClickException("nothing could be indexed: every record was skipped (see above)")
+
+
+def _note_other_labels(index_dir) -> None:
+    """Say which labels given in the data are not codes of the Front taxonomy (a typo
+    such as "bau_cu" would otherwise become a topic of its own, silently)."""
+    from .index import open_index
+    from .topics import TOPIC_CODES
+
+    with open_index(index_dir).reader() as reader:
+        other = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("topics")]
+    other = sorted(set(other) - set(TOPIC_CODES))
+    if other:
+        shown = ", ".join(other[:10]) + (f" and {len(other) - 10} more" if len(other) > 10 else "")
+        click.echo(f"note: labels given in the data that are not Front topic codes, kept as given: {shown} "
+                   "('mttq-nlp topics' counts them)", err=True)
 
 
 def _load_model_for_index(model_dir, quiet):
