@@ -225,3 +225,16 @@ def test_index_notes_given_labels_that_are_not_topic_codes(tmp_path):
     assert "note: labels given in the data that are not Front topic codes, kept as given: bau_cu" in result.stderr
     result = run("index", write_jsonl(tmp_path / "b.jsonl", records[1:]), "--index-dir", tmp_path / "ix2", "--no-topics")
     assert "note: labels" not in result.stderr
+
+
+def test_show_prints_whole_articles(index_dir):
+    result = run("show", "pb-1", "nope", "--index-dir", index_dir)
+    assert result.exit_code == 0
+    assert result.output.startswith("Hội nghị phản biện xã hội dự thảo Luật Đất đai\n2023-03-14 · Bản tin Mặt trận · id pb-1")
+    assert "topics (given in the data): phan-bien" in result.output
+    assert ARTICLES[0]["text"] in result.output
+    assert "not in the index: nope" in result.stderr
+    data = json.loads(run("show", "pb-1", "--json", "--index-dir", index_dir).output)
+    assert {"id", "title", "text", "date", "source", "url", "topics", "topic_scores", "topics_given"} == set(data)
+    result = run("show", "nope", "--index-dir", index_dir)
+    assert result.exit_code == 1 and "none of the given ids is in the index" in result.stderr

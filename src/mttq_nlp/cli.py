@@ -337,6 +337,55 @@ def _print_human(result) -> None:
             click.echo(f"{name}: {shown or '-'}")
 
 
+# --- show --------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@INDEX_DIR_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object an article a line (the API's fields).")
+@friendly_errors
+def show(ids, index_dir, as_json):
+    """Print whole articles from the index by id (the ids that search shows).
+
+    \b
+    Examples:
+        mttq-nlp show fn-a-001
+        mttq-nlp search "phản biện" --jsonl | jq -r .id | head -3 | xargs mttq-nlp show
+    """
+    from .search import Searcher
+
+    missing = []
+    with Searcher(index_dir) as searcher:
+        for number, article_id in enumerate(ids):
+            article = searcher.article(article_id)
+            if article is None:
+                missing.append(article_id)
+                click.echo(f"not in the index: {article_id}", err=True)
+            elif as_json:
+                echo_json(article)
+            else:
+                _print_article(article, first=number == 0)
+    if missing and len(missing) == len(ids):
+        raise click.ClickException("none of the given ids is in the index")
+
+
+def _print_article(article: dict, first: bool) -> None:
+    if not first:
+        click.echo("\n" + "─" * 60 + "\n")
+    click.echo(click.style(article["title"] or "(no title)", bold=True))
+    meta = [article["date"] or "undated", article["source"] or "no source", f"id {article['id']}"]
+    click.echo(" · ".join(meta))
+    if article["url"]:
+        click.echo(article["url"])
+    scores = article["topic_scores"]
+    if article["topics"] or scores:
+        tagged = ", ".join(f"{code} {scores[code]:.2f}" if code in scores else code for code in article["topics"])
+        how = "given in the data" if article["topics_given"] else "by the model"
+        click.echo(f"topics ({how}): {tagged or '-'}")
+    click.echo()
+    click.echo(article["text"])
+
+
 # --- remove ------------------------------------------------------------------------
 
 @cli.command()
