@@ -240,36 +240,31 @@ class Collection:
         """Of ``candidates`` (sorted document numbers), those with the folded syllables
         of any of ``phrases`` side by side in ``field``: the positions are read for
         these documents alone, so the cost does not grow with the collection."""
-        key = (field, tuple(tuple(vi.fold(w) for w in words) for words in phrases), candidates.tobytes())
-        mask = self._phrases.get(key)
-        if mask is None:
-            mask = np.zeros(self.size, dtype=bool)
-            for words in key[1]:
-                mask |= self._side_by_side(words, field, candidates)
-            self._remember(key, mask)
-        else:
-            self._phrases.move_to_end(key)
-        return mask.copy()
+        folded = _folded(phrases)
+
+        def check():
+            return np.logical_or.reduce([self._side_by_side(words, field, candidates) for words in folded])
+
+        return self._kept((field, folded, candidates.tobytes()), check)
 
     def phrase_mask(self, phrases: list[list[str]], fields=FIELDS) -> np.ndarray:
         """Documents with the folded syllables of any of ``phrases`` side by side. A
         document that holds them as one word ("thành_phố") has them; the positions are
         read for the others that hold every syllable (slow: the last ``CACHE_PHRASES``
         answers are kept)."""
-        key = (tuple(fields), tuple(tuple(vi.fold(w) for w in words) for words in phrases))
-        mask = self._phrases.get(key)
-        if mask is not None:
-            self._phrases.move_to_end(key)
-            return mask.copy()
-        mask = np.zeros(self.size, dtype=bool)
-        for words in key[1]:
-            for name in fields:
-                mask[self.postings(name, "_".join(words))[0]] = True  # one word: side by side
-                if len(words) > 1:
-                    rest = np.logical_and.reduce([self.mask_of(name, w) for w in words]) & ~mask
-                    mask |= self._side_by_side(words, name, np.flatnonzero(rest))
-        self._remember(key, mask)
-        return mask.copy()
+        folded = _folded(phrases)
+
+        def check():
+            mask = np.zeros(self.size, dtype=bool)
+            for words in folded:
+                for name in fields:
+                    mask[self.postings(name, "_".join(words))[0]] = True  # one word: side by side
+                    if len(words) > 1:
+                        rest = np.logical_and.reduce([self.mask_of(name, w) for w in words]) & ~mask
+                        mask |= self._side_by_side(words, name, np.flatnonzero(rest))
+            return mask
+
+        return self._kept((tuple(fields), folded), check)
 
     def _side_by_side(self, words: tuple[str, ...], field: str, candidates: np.ndarray) -> np.ndarray:
         """Of ``candidates`` (sorted document numbers), those with the folded syllables
@@ -297,10 +292,16 @@ class Collection:
                         mask[doc + offset] = True
         return mask
 
-    def _remember(self, key, mask: np.ndarray) -> None:
-        self._phrases[key] = mask
-        while len(self._phrases) > CACHE_PHRASES:
-            self._phrases.popitem(last=False)
+    def _kept(self, key, check) -> np.ndarray:
+        """A copy of ``check()``'s mask, kept under ``key`` with the last ``CACHE_PHRASES``."""
+        mask = self._phrases.get(key)
+        if mask is None:
+            mask = self._phrases[key] = check()
+            while len(self._phrases) > CACHE_PHRASES:
+                self._phrases.popitem(last=False)
+        else:
+            self._phrases.move_to_end(key)
+        return mask.copy()
 
     # -- per-document values, for filters and facets -----------------------------------
 
@@ -358,6 +359,10 @@ class Collection:
                 if n:
                     counts[terms[i]] = int(n)
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _folded(phrases: list[list[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(vi.fold(w) for w in words) for words in phrases)
 
 
 def field_lengths(leaf, field: str) -> np.ndarray:
